@@ -1,0 +1,47 @@
+import { createLogger, serve } from '@lookout/telemetry';
+import { createApp } from './app.js';
+import { CacheAside } from './cache.js';
+import { loadConfig } from './config.js';
+import { createPool } from './db.js';
+import { migrate } from './migrate.js';
+import type { Product } from './products-repo.js';
+import { ProductsRepository } from './products-repo.js';
+import { createRedis } from './redis.js';
+import { seedProducts } from './seed.js';
+
+async function main(): Promise<void> {
+  const logger = createLogger();
+  const config = loadConfig();
+
+  const pool = createPool(config.postgres, logger);
+  const redis = createRedis(config.redis, logger);
+  if (config.postgres.migrateOnStart) await migrate(config.postgres.url, logger);
+  await seedProducts(pool, config.postgres.seedProducts, logger);
+
+  const cache = new CacheAside<Product>(redis, { name: 'product', ...config.cache }, logger);
+  const { app, lifecycle } = createApp({
+    repo: new ProductsRepository(pool),
+    cache,
+    logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    checks: [
+      { name: 'postgres', critical: true, check: () => pool.query('SELECT 1') },
+      { name: 'redis', critical: false, check: () => redis.ping() },
+    ],
+  });
+
+  await serve(app, {
+    port: config.port,
+    host: config.host,
+    logger,
+    lifecycle,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    onShutdown: [() => pool.end(), () => redis.quit()],
+  });
+}
+
+main().catch((err: unknown) => {
+  // Configuration and start-up errors: one clear line on stderr, exit code 1 for the supervisor.
+  process.stderr.write(`catalog failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

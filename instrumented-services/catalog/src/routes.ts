@@ -1,0 +1,67 @@
+import { HttpProblem, problems, validate } from '@lookout/service-kit';
+import { Router } from 'express';
+import type { CacheAside } from './cache.js';
+import type { Product, ProductsRepository } from './products-repo.js';
+import { productBody, productIdParams, searchQuery } from './schemas.js';
+
+function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
+}
+
+function skuConflict(sku: string, cause: unknown): HttpProblem {
+  return new HttpProblem({
+    status: 409,
+    type: 'sku-conflict',
+    title: 'Conflict',
+    detail: `Another product already has SKU ${sku}.`,
+    cause,
+  });
+}
+
+/** /products: lookups through the cache, search straight from Postgres, writes that invalidate the cache. */
+export function productRoutes(deps: { repo: ProductsRepository; cache: CacheAside<Product> }): Router {
+  const { repo, cache } = deps;
+  const router = Router();
+
+  router.get('/products/:id', async (req, res) => {
+    const { id } = validate(productIdParams, req.params, 'path');
+    const product = await cache.get(String(id), () => repo.getById(id));
+    if (product === null) throw problems.notFound(`Product ${id} does not exist.`);
+    res.json(product);
+  });
+
+  router.get('/products', async (req, res) => {
+    const query = validate(searchQuery, req.query, 'query');
+    res.json(await repo.search({ q: query.q, category: query.category, page: query.page, limit: query.limit }));
+  });
+
+  router.post('/products', async (req, res) => {
+    const input = validate(productBody, req.body, 'body');
+    try {
+      const product = await repo.create(input);
+      // A read of this id before it existed may have cached "not found".
+      await cache.invalidate(String(product.id));
+      res.status(201).location(`${req.baseUrl}/products/${product.id}`).json(product);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw skuConflict(input.sku, err);
+      throw err;
+    }
+  });
+
+  router.put('/products/:id', async (req, res) => {
+    const { id } = validate(productIdParams, req.params, 'path');
+    const input = validate(productBody, req.body, 'body');
+    let product: Product | null;
+    try {
+      product = await repo.replace(id, input);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw skuConflict(input.sku, err);
+      throw err;
+    }
+    if (product === null) throw problems.notFound(`Product ${id} does not exist.`);
+    await cache.invalidate(String(id));
+    res.json(product);
+  });
+
+  return router;
+}

@@ -1,0 +1,96 @@
+import type { Server } from 'node:http';
+import type { Application } from 'express';
+import type { Lifecycle } from './health.js';
+import type { Logger } from './logger.js';
+import { shutdownTelemetry } from './sdk.js';
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  logger: Logger;
+  lifecycle: Lifecycle;
+  /** Hard limit from the first signal to exit; in-flight requests get most of it, cleanup and flushing the rest. */
+  shutdownTimeoutMs: number;
+  /** Run in order after the server stopped: close pools and clients. */
+  onShutdown?: readonly (() => Promise<unknown>)[];
+  /** Called instead of process.exit (tests); receives the exit code. */
+  exit?: (code: number) => void;
+}
+
+export interface RunningServer {
+  readonly server: Server;
+  /** The port actually bound (differs from the option when it was 0). */
+  readonly port: number;
+  /** Starts the same graceful shutdown a SIGTERM would. */
+  shutdown(reason: string): Promise<void>;
+}
+
+function closeServer(server: Server, drainMs: number, logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      logger.warn('drain deadline reached, closing remaining connections', { drain_ms: drainMs });
+      server.closeAllConnections();
+    }, drainMs);
+    // close() stops accepting and closes idle keep-alive sockets; busy ones close after their response.
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+/**
+ * Listens, and on SIGTERM or SIGINT shuts down gracefully: readiness turns to `draining`, the server stops
+ * accepting, in-flight requests finish (forced after 80% of the deadline), `onShutdown` hooks close pools and clients,
+ * telemetry is flushed, and the process exits 0 — or 1 if the hard deadline passes first.
+ */
+export async function serve(app: Application, options: ServeOptions): Promise<RunningServer> {
+  const { logger, lifecycle } = options;
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const server = app.listen(options.port, options.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  logger.info('listening', { host: options.host, port });
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (reason: string): Promise<void> => {
+    shuttingDown ??= (async () => {
+      const started = performance.now();
+      const hardDeadline = setTimeout(() => {
+        logger.error('shutdown deadline exceeded, exiting', { timeout_ms: options.shutdownTimeoutMs });
+        exit(1);
+      }, options.shutdownTimeoutMs);
+      hardDeadline.unref();
+      logger.info('shutting down', { reason });
+      lifecycle.startDraining();
+      await closeServer(server, Math.floor(options.shutdownTimeoutMs * 0.8), logger);
+      for (const hook of options.onShutdown ?? []) {
+        try {
+          await hook();
+        } catch (err) {
+          logger.warn('shutdown hook failed', { err });
+        }
+      }
+      logger.info('shutdown complete', { duration_ms: Math.round(performance.now() - started) });
+      await shutdownTelemetry();
+      clearTimeout(hardDeadline);
+      exit(0);
+    })();
+    return shuttingDown;
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (shuttingDown !== undefined) {
+        logger.warn('already shutting down', { signal });
+        return;
+      }
+      void shutdown(signal);
+    });
+  }
+  return { server, port, shutdown };
+}

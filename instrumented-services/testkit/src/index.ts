@@ -1,0 +1,6 @@
+export { asUser, isRoot, run } from './exec.js';
+export { OtlpSink, type Attributes, type ReceivedLog, type ReceivedSpan } from './otlp-sink.js';
+export { freePort, sleep, tcpReachable, waitFor } from './ports.js';
+export { PostgresServer } from './postgres.js';
+export { RedisServer } from './redis.js';
+export { ServiceProcess, type LogLine } from './service.js';

@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { freePort, waitFor } from './ports.js';
+
+export interface LogLine {
+  readonly [field: string]: unknown;
+  readonly level?: string;
+  readonly message?: string;
+  readonly trace_id?: string;
+  readonly span_id?: string;
+}
+
+/**
+ * A service started the way users start it — `node --require @lookout/telemetry/register <entry>` — as a child
+ * process on a free loopback port. Its stdout JSON log lines are collected for assertions.
+ */
+export class ServiceProcess {
+  readonly baseUrl: string;
+  readonly port: number;
+  readonly logs: LogLine[] = [];
+  readonly rawOutput: string[] = [];
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<number | null>;
+
+  private constructor(child: ChildProcess, port: number) {
+    this.child = child;
+    this.port = port;
+    this.baseUrl = `http://127.0.0.1:${port}`;
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream === null) continue;
+      createInterface({ input: stream }).on('line', (line) => {
+        this.rawOutput.push(line);
+        if (process.env.TESTKIT_ECHO === '1') process.stderr.write(`[service:${port}] ${line}\n`);
+        try {
+          const parsed: unknown = JSON.parse(line);
+          if (typeof parsed === 'object' && parsed !== null) this.logs.push(parsed as LogLine);
+        } catch {
+          // not a log line (a diagnostic from the SDK, say): kept in rawOutput
+        }
+      });
+    }
+  }
+
+  /**
+   * Starts `entry` with `env` added to this process's environment and PORT/HOST set, and waits until /healthz
+   * answers (or the process exits, which fails with its output).
+   */
+  static async start(entry: string, env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<ServiceProcess> {
+    const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
+    const child = spawn(process.execPath, ['--require', require.resolve('@lookout/telemetry/register'), entry], {
+      env: { ...process.env, HOST: '127.0.0.1', ...env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const service = new ServiceProcess(child, port);
+    await waitFor(
+      `${entry} to answer /healthz`,
+      async () => {
+        if (child.exitCode !== null) {
+          throw new Error(`exited with ${child.exitCode}:\n${service.rawOutput.join('\n')}`);
+        }
+        const res = await fetch(`${service.baseUrl}/healthz`).catch(() => undefined);
+        return res?.ok === true ? true : undefined;
+      },
+      options.timeoutMs ?? 60_000,
+      100,
+    );
+    return service;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Sends `signal` and resolves with the exit code (null when killed by a signal). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.running) this.child.kill(signal);
+    return this.exited;
+  }
+
+  /** The exit code once the process has exited on its own. */
+  waitForExit(): Promise<number | null> {
+    return this.exited;
+  }
+
+  fetch(path: string, init?: RequestInit): Promise<Response> {
+    return fetch(`${this.baseUrl}${path}`, init);
+  }
+}
+
+export { freePort };

@@ -20,7 +20,7 @@ export function createApp(deps: CatalogDeps): { app: express.Application; lifecy
   const lifecycle = instrumentApp(app, { checks: deps.checks });
   app.use(requireJsonBody());
   app.use(express.json({ limit: deps.bodyLimitBytes, strict: true }));
-  app.use(productRoutes({ repo: deps.repo, cache: deps.cache }));
+  app.use(productRoutes({ repo: deps.repo, cache: deps.cache, logger: deps.logger }));
   app.use(notFoundHandler());
   app.use(problemErrorHandler({ logger: deps.logger, classify: classifyPgError }));
   return { app, lifecycle };

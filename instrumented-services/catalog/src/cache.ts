@@ -93,19 +93,39 @@ export class CacheAside<T> {
     } catch {
       return load();
     }
-    if (!locked) {
-      const loadedElsewhere = await this.waitForFill(key);
-      if (loadedElsewhere !== undefined) return loadedElsewhere.v;
+    // Another loader may have filled the key between our miss and our lock (it held the lock and released it):
+    // look again before loading, or wait for the holder's value.
+    const loadedElsewhere = locked ? await this.peek(key) : await this.waitForFill(key);
+    if (loadedElsewhere !== undefined) {
+      if (locked) await this.release(lockKey, token);
+      return loadedElsewhere.v;
     }
     const value = await load();
     try {
       const ttl = value === null ? this.options.negativeTtlSeconds : this.options.ttlSeconds;
       await this.redis.set(key, JSON.stringify({ v: value } satisfies Envelope<T>), 'EX', ttl);
-      if (locked) await this.redis.eval(RELEASE_LOCK, 1, lockKey, token);
     } catch (err) {
       this.logger.debug('cache fill failed', { key, err: String(err) });
     }
+    if (locked) await this.release(lockKey, token);
     return value;
+  }
+
+  private async release(lockKey: string, token: string): Promise<void> {
+    try {
+      await this.redis.eval(RELEASE_LOCK, 1, lockKey, token);
+    } catch {
+      // the lock expires by itself
+    }
+  }
+
+  private async peek(key: string): Promise<Envelope<T> | undefined> {
+    try {
+      const cached = await this.redis.get(key);
+      return cached === null ? undefined : (JSON.parse(cached) as Envelope<T>);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Polls for the value another instance is loading, for at most the lock's lifetime. */
@@ -113,12 +133,8 @@ export class CacheAside<T> {
     const deadline = Date.now() + this.options.lockTtlMs;
     while (Date.now() < deadline) {
       await sleep(POLL_INTERVAL_MS);
-      try {
-        const cached = await this.redis.get(key);
-        if (cached !== null) return JSON.parse(cached) as Envelope<T>;
-      } catch {
-        return undefined;
-      }
+      const found = await this.peek(key);
+      if (found !== undefined) return found;
     }
     return undefined;
   }

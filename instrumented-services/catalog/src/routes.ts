@@ -1,4 +1,5 @@
 import { HttpProblem, problems, validate } from '@lookout/service-kit';
+import type { Logger } from '@lookout/telemetry';
 import { Router } from 'express';
 import type { CacheAside } from './cache.js';
 import type { Product, ProductsRepository } from './products-repo.js';
@@ -19,8 +20,8 @@ function skuConflict(sku: string, cause: unknown): HttpProblem {
 }
 
 /** /products: lookups through the cache, search straight from Postgres, writes that invalidate the cache. */
-export function productRoutes(deps: { repo: ProductsRepository; cache: CacheAside<Product> }): Router {
-  const { repo, cache } = deps;
+export function productRoutes(deps: { repo: ProductsRepository; cache: CacheAside<Product>; logger: Logger }): Router {
+  const { repo, cache, logger } = deps;
   const router = Router();
 
   router.get('/products/:id', async (req, res) => {
@@ -41,6 +42,7 @@ export function productRoutes(deps: { repo: ProductsRepository; cache: CacheAsid
       const product = await repo.create(input);
       // A read of this id before it existed may have cached "not found".
       await cache.invalidate(String(product.id));
+      logger.info('product created', { product_id: product.id, sku: product.sku });
       res.status(201).location(`${req.baseUrl}/products/${product.id}`).json(product);
     } catch (err) {
       if (isUniqueViolation(err)) throw skuConflict(input.sku, err);
@@ -60,6 +62,7 @@ export function productRoutes(deps: { repo: ProductsRepository; cache: CacheAsid
     }
     if (product === null) throw problems.notFound(`Product ${id} does not exist.`);
     await cache.invalidate(String(id));
+    logger.info('product updated', { product_id: id, sku: product.sku });
     res.json(product);
   });
 

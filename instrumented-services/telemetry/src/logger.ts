@@ -29,10 +29,13 @@ const redact = winston.format((info) => redactRecord(info));
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? parseEnv(loggerEnv).LOG_LEVEL;
-  const transport =
+  /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
+     winston's typings declare its built-in transports as interfaces, not as subclasses of TransportStream */
+  const transport: winston.transport =
     options.stream === undefined
       ? new winston.transports.Console()
       : new winston.transports.Stream({ stream: options.stream });
+  /* eslint-enable @typescript-eslint/no-unsafe-class-instance-assignment */
   const logger = winston.createLogger({
     level,
     defaultMeta: { service: options.service ?? serviceIdentity().name },

@@ -31,12 +31,14 @@ function closeServer(server: Server, drainMs: number, logger: Logger): Promise<v
       logger.warn('drain deadline reached, closing remaining connections', { drain_ms: drainMs });
       server.closeAllConnections();
     }, drainMs);
-    // close() stops accepting and closes idle keep-alive sockets; busy ones close after their response.
+    // close() stops accepting and closes idle keep-alive sockets; a busy one becomes idle after its response and
+    // would otherwise linger until its keep-alive timeout, so idle sockets are closed again as requests finish.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
     server.close(() => {
       clearTimeout(force);
+      clearInterval(sweep);
       resolve();
     });
-    server.closeIdleConnections();
   });
 }
 

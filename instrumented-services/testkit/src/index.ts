@@ -4,3 +4,4 @@ export { freePort, sleep, tcpReachable, waitFor } from './ports.js';
 export { PostgresServer } from './postgres.js';
 export { RedisServer } from './redis.js';
 export { ServiceProcess, type LogLine } from './service.js';
+export { parseMetrics, scrape, sumOf, type Sample } from './metrics.js';

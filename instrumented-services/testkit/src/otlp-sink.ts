@@ -97,11 +97,11 @@ export class OtlpSink {
 
   static async start(): Promise<OtlpSink> {
     const port = await freePort();
-    let sink: OtlpSink | undefined;
-    const server = createServer((req, res) => {
-      sink?.handle(req, res);
+    const server = createServer();
+    const sink = new OtlpSink(server, port);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      sink.handle(req, res);
     });
-    sink = new OtlpSink(server, port);
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     return sink;
   }

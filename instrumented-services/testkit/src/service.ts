@@ -53,18 +53,23 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const service = new ServiceProcess(child, port);
-    await waitFor(
+    let exited = false;
+    const exitedEarly = service.exited.then((code) => {
+      exited = true;
+      throw new Error(`${entry} exited with ${code} before it was healthy:\n${service.rawOutput.join('\n')}`);
+    });
+    const healthy = waitFor(
       `${entry} to answer /healthz`,
       async () => {
-        if (child.exitCode !== null) {
-          throw new Error(`exited with ${child.exitCode}:\n${service.rawOutput.join('\n')}`);
-        }
+        if (exited) return false;
         const res = await fetch(`${service.baseUrl}/healthz`).catch(() => undefined);
         return res?.ok === true ? true : undefined;
       },
       options.timeoutMs ?? 60_000,
       100,
     );
+    await Promise.race([healthy, exitedEarly]);
+    exitedEarly.catch(() => undefined);
     return service;
   }
 

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import express from 'express';
+import { z } from 'zod';
+import { classifyPgError, isPgUnavailable } from '../../src/pg-errors.js';
+import { notFoundHandler, problemErrorHandler, problems, requireJsonBody, validate } from '../../src/problem.js';
+import type { Server } from 'node:http';
+
+describe('problem+json error handling', () => {
+  let server: Server;
+  let base: string;
+  const logged: string[] = [];
+
+  before(async () => {
+    const app = express();
+    app.use(requireJsonBody());
+    app.use(express.json({ limit: 100 }));
+    app.post('/things', (req, res) => {
+      const body = validate(z.strictObject({ n: z.number().int() }), req.body, 'body');
+      res.json(body);
+    });
+    app.get('/boom', () => {
+      throw new Error('secret internals');
+    });
+    app.get('/db-down', () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    });
+    app.use(notFoundHandler());
+    app.use(
+      problemErrorHandler({
+        logger: { error: (m) => logged.push(m), warn: (m) => logged.push(m) },
+        classify: classifyPgError,
+      }),
+    );
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => server.close());
+
+  async function call(path: string, init?: RequestInit) {
+    const res = await fetch(`${base}${path}`, init);
+    return { status: res.status, type: res.headers.get('content-type'), headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+  }
+  const post = (body: string, type = 'application/json') =>
+    call('/things', { method: 'POST', headers: { 'content-type': type }, body });
+
+  it('answers malformed JSON with 400', async () => {
+    const r = await post('{"n":');
+    assert.equal(r.status, 400);
+    assert.match(r.type ?? '', /^application\/problem\+json/);
+    assert.equal(r.body.type, 'urn:lookout:problem:malformed-json');
+  });
+
+  it('answers an oversized body with 413', async () => {
+    assert.equal((await post(JSON.stringify({ n: 1, pad: 'x'.repeat(200) }))).status, 413);
+  });
+
+  it('answers a non-JSON body with 415', async () => {
+    assert.equal((await post('n=1', 'application/x-www-form-urlencoded')).status, 415);
+  });
+
+  it('lists every invalid field with 400', async () => {
+    const r = await post(JSON.stringify({ n: 1.5, extra: true }));
+    assert.equal(r.status, 400);
+    const errors = r.body.errors as { in: string; field: string }[];
+    assert.ok(errors.some((e) => e.in === 'body' && e.field === 'n'));
+    assert.ok(errors.length >= 2, 'the unknown key is reported too');
+  });
+
+  it('answers unknown routes with 404 problem', async () => {
+    const r = await call('/nowhere');
+    assert.equal(r.status, 404);
+    assert.equal(r.body.instance, '/nowhere');
+  });
+
+  it('maps an unreachable database to 503 with Retry-After', async () => {
+    const r = await call('/db-down');
+    assert.equal(r.status, 503);
+    assert.equal(r.headers.get('retry-after'), '2');
+    assert.equal(r.body.dependency, 'postgres');
+  });
+
+  it('hides internals of unexpected errors behind a logged 500', async () => {
+    const r = await call('/boom');
+    assert.equal(r.status, 500);
+    assert.doesNotMatch(JSON.stringify(r.body), /secret internals/);
+    assert.ok(logged.includes('request failed'));
+  });
+});
+
+describe('Postgres error classification', () => {
+  it('recognises outages by SQLSTATE, errno and node-postgres messages', () => {
+    assert.ok(isPgUnavailable({ code: '57P01' }));
+    assert.ok(isPgUnavailable({ code: 'ECONNREFUSED' }));
+    assert.ok(isPgUnavailable(new Error('timeout exceeded when trying to connect')));
+    assert.ok(isPgUnavailable({ errors: [{ code: 'ECONNREFUSED' }] }));
+    assert.ok(!isPgUnavailable({ code: '23505' }));
+    assert.ok(!isPgUnavailable(new Error('syntax error at or near "x"')));
+  });
+
+  it('leaves our own bugs unclassified, so they stay 500', () => {
+    assert.equal(classifyPgError({ code: '42601' }), undefined);
+    assert.equal(classifyPgError({ code: '57014' })?.status, 503);
+    assert.equal(problems.dependencyUnavailable('redis').status, 503);
+  });
+});

@@ -1,1 +1,1 @@
-export {};
+export { seededRandom, Zipf } from './zipf.js';

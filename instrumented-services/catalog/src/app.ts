@@ -1,4 +1,11 @@
-import { classifyPgError, notFoundHandler, problemErrorHandler, requireJsonBody } from '@lookout/service-kit';
+import {
+  classifyPgError,
+  faultAdminRoutes,
+  notFoundHandler,
+  problemErrorHandler,
+  requireJsonBody,
+  type FaultRegistry,
+} from '@lookout/service-kit';
 import { instrumentApp, type DependencyCheck, type Logger } from '@lookout/telemetry';
 import express from 'express';
 import type { Lifecycle } from '@lookout/telemetry';
@@ -9,6 +16,8 @@ import { productRoutes } from './routes.js';
 export interface CatalogDeps {
   repo: ProductsRepository;
   cache: CacheAside<Product>;
+  faults: FaultRegistry;
+  adminToken: string | undefined;
   checks: DependencyCheck[];
   logger: Logger;
   bodyLimitBytes: number;
@@ -20,7 +29,9 @@ export function createApp(deps: CatalogDeps): { app: express.Application; lifecy
   const lifecycle = instrumentApp(app, { checks: deps.checks });
   app.use(requireJsonBody());
   app.use(express.json({ limit: deps.bodyLimitBytes, strict: true }));
-  app.use(productRoutes({ repo: deps.repo, cache: deps.cache, logger: deps.logger }));
+  app.use(faultAdminRoutes(deps.faults, deps.adminToken));
+  app.use(deps.faults.httpFaults());
+  app.use(productRoutes({ repo: deps.repo, cache: deps.cache, faults: deps.faults, logger: deps.logger }));
   app.use(notFoundHandler());
   app.use(problemErrorHandler({ logger: deps.logger, classify: classifyPgError }));
   return { app, lifecycle };

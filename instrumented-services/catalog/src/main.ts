@@ -1,27 +1,34 @@
+import path from 'node:path';
+import { createPgPool, createRedis, FaultRegistry, runMigrations } from '@lookout/service-kit';
 import { createLogger, serve } from '@lookout/telemetry';
 import { createApp } from './app.js';
 import { CacheAside } from './cache.js';
 import { loadConfig } from './config.js';
-import { createPool } from './db.js';
-import { migrate } from './migrate.js';
 import type { Product } from './products-repo.js';
 import { ProductsRepository } from './products-repo.js';
-import { createRedis } from './redis.js';
 import { seedProducts } from './seed.js';
 
 async function main(): Promise<void> {
   const logger = createLogger();
   const config = loadConfig();
 
-  const pool = createPool(config.postgres, logger);
-  const redis = createRedis(config.redis, logger);
-  if (config.postgres.migrateOnStart) await migrate(config.postgres.url, logger);
+  const pool = createPgPool(config.postgres, 'catalog', logger);
+  const redis = createRedis(config.redis, 'catalog', logger);
+  const faults = new FaultRegistry(new Set(['latency', 'errors', 'slow_queries', 'cache_bypass']), logger);
+  if (config.postgres.migrateOnStart) {
+    await runMigrations(
+      { databaseUrl: config.postgres.url, dir: path.resolve(__dirname, '../../migrations'), table: 'pgmigrations' },
+      logger,
+    );
+  }
   await seedProducts(pool, config.postgres.seedProducts, logger);
 
   const cache = new CacheAside<Product>(redis, { name: 'product', ...config.cache }, logger);
   const { app, lifecycle } = createApp({
-    repo: new ProductsRepository(pool),
+    repo: new ProductsRepository(pool, () => faults.beforeQuery()),
     cache,
+    faults,
+    adminToken: config.adminToken,
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     checks: [

@@ -67,12 +67,21 @@ export function likePattern(term: string): string {
 
 /** Products in Postgres. Every statement is parameterised and timed under a stable operation name. */
 export class ProductsRepository {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    /** Runs before every statement: the `slow_queries` fault hooks in here. */
+    private readonly beforeQuery: () => Promise<void> = () => Promise.resolve(),
+  ) {}
+
+  private query<R extends pg.QueryResultRow>(operation: string, sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+    return timeDbOperation(operation, async () => {
+      await this.beforeQuery();
+      return this.pool.query<R>(sql, params);
+    });
+  }
 
   async getById(id: number): Promise<Product | null> {
-    const result = await timeDbOperation('products.get_by_id', () =>
-      this.pool.query<ProductRow>(`SELECT ${COLUMNS} FROM products WHERE id = $1`, [id]),
-    );
+    const result = await this.query<ProductRow>('products.get_by_id', `SELECT ${COLUMNS} FROM products WHERE id = $1`, [id]);
     const row = result.rows[0];
     return row === undefined ? null : toProduct(row);
   }
@@ -95,33 +104,31 @@ export class ProductsRepository {
     params.push(query.limit + 1, (query.page - 1) * query.limit);
     const sql = `SELECT ${COLUMNS} FROM products ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
                  ORDER BY id LIMIT $${params.length - 1} OFFSET $${params.length}`;
-    const result = await timeDbOperation('products.search', () => this.pool.query<ProductRow>(sql, params));
+    const result = await this.query<ProductRow>('products.search', sql, params);
     const rows = result.rows.map(toProduct);
     return { items: rows.slice(0, query.limit), page: query.page, limit: query.limit, hasMore: rows.length > query.limit };
   }
 
   async create(input: ProductInput): Promise<Product> {
-    const result = await timeDbOperation('products.insert', () =>
-      this.pool.query<ProductRow>(
-        `INSERT INTO products (sku, name, description, category, price_cents, currency, stock)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
-        [input.sku, input.name, input.description, input.category, input.priceCents, input.currency, input.stock],
-      ),
+    const result = await this.query<ProductRow>(
+      'products.insert',
+      `INSERT INTO products (sku, name, description, category, price_cents, currency, stock)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+      [input.sku, input.name, input.description, input.category, input.priceCents, input.currency, input.stock],
     );
     return toProduct(result.rows[0] as ProductRow);
   }
 
   /** Replaces a product's fields; null when there is no such product. */
   async replace(id: number, input: ProductInput): Promise<Product | null> {
-    const result = await timeDbOperation('products.update', () =>
-      this.pool.query<ProductRow>(
-        `UPDATE products
-            SET sku = $2, name = $3, description = $4, category = $5, price_cents = $6, currency = $7, stock = $8,
-                updated_at = now()
-          WHERE id = $1
-          RETURNING ${COLUMNS}`,
-        [id, input.sku, input.name, input.description, input.category, input.priceCents, input.currency, input.stock],
-      ),
+    const result = await this.query<ProductRow>(
+      'products.update',
+      `UPDATE products
+          SET sku = $2, name = $3, description = $4, category = $5, price_cents = $6, currency = $7, stock = $8,
+              updated_at = now()
+        WHERE id = $1
+        RETURNING ${COLUMNS}`,
+      [id, input.sku, input.name, input.description, input.category, input.priceCents, input.currency, input.stock],
     );
     const row = result.rows[0];
     return row === undefined ? null : toProduct(row);

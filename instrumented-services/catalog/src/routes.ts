@@ -1,13 +1,9 @@
-import { HttpProblem, problems, validate } from '@lookout/service-kit';
+import { HttpProblem, isUniqueViolation, problems, validate, type FaultRegistry } from '@lookout/service-kit';
 import type { Logger } from '@lookout/telemetry';
 import { Router } from 'express';
 import type { CacheAside } from './cache.js';
 import type { Product, ProductsRepository } from './products-repo.js';
 import { productBody, productIdParams, searchQuery } from './schemas.js';
-
-function isUniqueViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
-}
 
 function skuConflict(sku: string, cause: unknown): HttpProblem {
   return new HttpProblem({
@@ -20,13 +16,19 @@ function skuConflict(sku: string, cause: unknown): HttpProblem {
 }
 
 /** /products: lookups through the cache, search straight from Postgres, writes that invalidate the cache. */
-export function productRoutes(deps: { repo: ProductsRepository; cache: CacheAside<Product>; logger: Logger }): Router {
-  const { repo, cache, logger } = deps;
+export function productRoutes(deps: {
+  repo: ProductsRepository;
+  cache: CacheAside<Product>;
+  faults: FaultRegistry;
+  logger: Logger;
+}): Router {
+  const { repo, cache, faults, logger } = deps;
   const router = Router();
 
   router.get('/products/:id', async (req, res) => {
     const { id } = validate(productIdParams, req.params, 'path');
-    const product = await cache.get(String(id), () => repo.getById(id));
+    const load = () => repo.getById(id);
+    const product = faults.get('cache_bypass') === undefined ? await cache.get(String(id), load) : await load();
     if (product === null) throw problems.notFound(`Product ${id} does not exist.`);
     res.json(product);
   });
@@ -45,7 +47,7 @@ export function productRoutes(deps: { repo: ProductsRepository; cache: CacheAsid
       logger.info('product created', { product_id: product.id, sku: product.sku });
       res.status(201).location(`${req.baseUrl}/products/${product.id}`).json(product);
     } catch (err) {
-      if (isUniqueViolation(err)) throw skuConflict(input.sku, err);
+      if (isUniqueViolation(err, 'products_sku_key')) throw skuConflict(input.sku, err);
       throw err;
     }
   });
@@ -57,7 +59,7 @@ export function productRoutes(deps: { repo: ProductsRepository; cache: CacheAsid
     try {
       product = await repo.replace(id, input);
     } catch (err) {
-      if (isUniqueViolation(err)) throw skuConflict(input.sku, err);
+      if (isUniqueViolation(err, 'products_sku_key')) throw skuConflict(input.sku, err);
       throw err;
     }
     if (product === null) throw problems.notFound(`Product ${id} does not exist.`);

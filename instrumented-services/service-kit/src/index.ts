@@ -1,4 +1,9 @@
-export { ConfigError, envBool, envInt, envPort, envUrl, parseEnv, type ConfigIssue } from './config.js';
+export { ConfigError, envBool, envInt, envPort, envUrl, parseEnv, serviceEnv, type ConfigIssue } from './config.js';
+export { FaultRegistry, faultAdminRoutes, faultSpec, type FaultName, type FaultSpec } from './faults.js';
+export { assertTopology, connectRabbitMQ, rabbitmqEnv, topology } from './messaging.js';
+export { runMigrations } from './migrations.js';
+export { classifyPgError, isPgUnavailable } from './pg-errors.js';
+export { createPgPool, inTransaction, isUniqueViolation, postgresEnv, postgresSettings, type PostgresSettings } from './postgres.js';
 export {
   HttpProblem,
   notFoundHandler,
@@ -11,4 +16,4 @@ export {
   type FieldError,
   type ProblemDetails,
 } from './problem.js';
-export { classifyPgError, isPgUnavailable } from './pg-errors.js';
+export { createRedis, redisEnv } from './redis.js';

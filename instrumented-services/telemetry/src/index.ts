@@ -19,6 +19,7 @@ export {
   UNMATCHED_ROUTE,
   type PoolStats,
 } from './metrics.js';
+export { captureTraceContext, withoutTraceContext, withTraceContext, type TraceCarrier } from './propagation.js';
 export { redactRecord, redactString, redactValue, REDACTED } from './redact.js';
 export { isTelemetryStarted, shutdownTelemetry, startTelemetry } from './sdk.js';
 export { serve, type RunningServer, type ServeOptions } from './shutdown.js';

@@ -1,4 +1,3 @@
-import { parseEnv } from '@lookout/service-kit';
 import winston from 'winston';
 import { z } from 'zod';
 import { serviceIdentity } from './identity.js';
@@ -8,7 +7,16 @@ import { isTelemetryStarted } from './sdk.js';
 export type Logger = winston.Logger;
 
 const LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
-const loggerEnv = z.object({ LOG_LEVEL: z.enum(LEVELS).default('info') });
+const logLevel = z.enum(LEVELS);
+
+/** LOG_LEVEL, validated: a typo fails start-up naming the setting instead of silently logging at another level. */
+function levelFromEnv(): (typeof LEVELS)[number] {
+  const raw = process.env.LOG_LEVEL?.trim();
+  if (raw === undefined || raw === '') return 'info';
+  const parsed = logLevel.safeParse(raw);
+  if (!parsed.success) throw new Error(`invalid configuration: LOG_LEVEL: expected one of ${LEVELS.join(', ')} (got "${raw}")`);
+  return parsed.data;
+}
 
 export interface LoggerOptions {
   /** Overrides LOG_LEVEL. */
@@ -28,7 +36,7 @@ const redact = winston.format((info) => redactRecord(info));
  * record twice). Secrets and e-mail addresses are redacted before any transport sees the record.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const level = options.level ?? parseEnv(loggerEnv).LOG_LEVEL;
+  const level = options.level ?? levelFromEnv();
   /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
      winston's typings declare its built-in transports as interfaces, not as subclasses of TransportStream */
   const transport: winston.transport =

@@ -5,3 +5,5 @@ export { PostgresServer } from './postgres.js';
 export { RedisServer } from './redis.js';
 export { ServiceProcess, type LogLine } from './service.js';
 export { parseMetrics, scrape, sumOf, type Sample } from './metrics.js';
+export { RabbitMQServer } from './rabbitmq.js';
+export { ADMIN_TOKEN, READ_KEY, serviceEntry, ShopStack, WRITE_KEY, type ShopService } from './shop.js';

@@ -1,0 +1,37 @@
+import { envInt, parseEnv, postgresEnv, postgresSettings, rabbitmqEnv, serviceEnv } from '@lookout/service-kit';
+import { z } from 'zod';
+
+const schema = z.object({
+  ...serviceEnv(8083),
+  ...postgresEnv,
+  ...rabbitmqEnv,
+  PREFETCH: envInt(20, 1, 1_000),
+  MAX_ATTEMPTS: envInt(5, 1, 50),
+  RETRY_BASE_DELAY_MS: envInt(200, 10, 600_000),
+  BATCH_SIZE: envInt(50, 1, 10_000),
+  BATCH_INTERVAL_MS: envInt(100, 1, 60_000),
+  PAYMENT_MIN_MS: envInt(5, 0, 60_000),
+  PAYMENT_MAX_MS: envInt(25, 0, 60_000),
+});
+
+export type FulfillmentConfig = ReturnType<typeof loadConfig>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+  const e = parseEnv(schema, env);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    adminToken: e.ADMIN_TOKEN,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    postgres: postgresSettings(e),
+    rabbitmqUrl: e.RABBITMQ_URL,
+    consumer: {
+      prefetch: e.PREFETCH,
+      maxAttempts: e.MAX_ATTEMPTS,
+      retryBaseDelayMs: e.RETRY_BASE_DELAY_MS,
+    },
+    batch: { size: e.BATCH_SIZE, intervalMs: e.BATCH_INTERVAL_MS },
+    payment: { minMs: Math.min(e.PAYMENT_MIN_MS, e.PAYMENT_MAX_MS), maxMs: e.PAYMENT_MAX_MS },
+  };
+}

@@ -1,0 +1,151 @@
+import { assertTopology, type FaultRegistry, topology } from '@lookout/service-kit';
+import { exemplarFor, observeWithExemplar, promClient, registry, timeDbOperation, type Logger } from '@lookout/telemetry';
+import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type pg from 'pg';
+import { z } from 'zod';
+import { Batcher } from './batcher.js';
+import type { FulfillmentConfig } from './config.js';
+import { consumed, consumerLag, deadLettered, ordersConfirmed, processingDuration, retries } from './metrics.js';
+
+const orderCreated = z.object({
+  orderId: z.number().int().positive(),
+  customerEmail: z.string(),
+  totalCents: z.number().int().nonnegative(),
+  currency: z.string(),
+  items: z.array(z.object({ productId: z.number(), quantity: z.number() })).min(1),
+});
+
+const ATTEMPT_HEADER = 'x-lookout-attempt';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Consumes order-created events with bounded prefetch: simulates payment and the confirmation e-mail, then marks
+ * the order confirmed through a batched UPDATE and acknowledges. A failed attempt is republished to the retry queue
+ * with an exponential per-message TTL; after `maxAttempts` it goes to the dead-letter queue.
+ */
+export class OrderConsumer {
+  private readonly channel: ChannelWrapper;
+  private readonly batcher: Batcher<number>;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    connection: AmqpConnectionManager,
+    private readonly config: FulfillmentConfig,
+    private readonly faults: FaultRegistry,
+    private readonly logger: Logger,
+  ) {
+    this.batcher = new Batcher((ids) => this.confirm(ids), config.batch.size, config.batch.intervalMs);
+    this.channel = connection.createChannel({
+      name: 'fulfillment-consumer',
+      confirm: true,
+      setup: async (channel: ConfirmChannel) => {
+        await assertTopology(channel);
+        await channel.prefetch(config.consumer.prefetch);
+        await channel.consume(topology.queue, (msg) => {
+          if (msg !== null) void this.handle(msg);
+        });
+      },
+    });
+    const channel = this.channel;
+    new promClient.Gauge({
+      name: 'messaging_queue_depth',
+      help: 'Messages ready in each queue of the order topology.',
+      labelNames: ['messaging_destination_name'] as const,
+      registers: [registry],
+      collect: async function (this: promClient.Gauge<'messaging_destination_name'>) {
+        this.reset();
+        for (const queue of [topology.queue, topology.retryQueue, topology.deadLetterQueue]) {
+          try {
+            const info = await channel.checkQueue(queue);
+            this.set({ messaging_destination_name: queue }, info.messageCount);
+          } catch {
+            // broker unreachable: no sample rather than a wrong one
+          }
+        }
+      },
+    });
+  }
+
+  private async confirm(orderIds: number[]): Promise<void> {
+    // Idempotent: a redelivered event finds its order already confirmed and changes nothing.
+    const result = await timeDbOperation('orders.confirm_batch', () =>
+      this.faults.beforeQuery().then(() =>
+        this.pool.query(
+          `UPDATE orders SET status = 'confirmed', updated_at = now()
+            WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
+          [orderIds],
+        ),
+      ),
+    );
+    ordersConfirmed.inc(result.rowCount ?? 0);
+  }
+
+  private async handle(msg: ConsumeMessage): Promise<void> {
+    const started = performance.now();
+    const queue = topology.queue;
+    if (typeof msg.properties.timestamp === 'number') {
+      consumerLag.set({ messaging_destination_name: queue }, Math.max(0, Date.now() / 1000 - msg.properties.timestamp));
+    }
+    while (this.faults.get('consumer_paused') !== undefined) await sleep(200);
+    const attempt = Number((msg.properties.headers ?? {})[ATTEMPT_HEADER] ?? 1);
+    let outcome: 'processed' | 'retried' | 'dead_lettered' = 'processed';
+    try {
+      const event = orderCreated.parse(JSON.parse(msg.content.toString('utf8')));
+      await this.simulatePayment();
+      this.logger.info('order confirmation e-mail sent', { order_id: event.orderId, to: event.customerEmail, attempt });
+      await this.batcher.add(event.orderId);
+      this.channel.ack(msg);
+    } catch (err) {
+      outcome = attempt >= this.config.consumer.maxAttempts ? 'dead_lettered' : 'retried';
+      await this.giveBack(msg, attempt, outcome, err);
+    }
+    consumed.inc({ messaging_destination_name: queue, outcome });
+    observeWithExemplar(
+      processingDuration,
+      { messaging_destination_name: queue, outcome },
+      (performance.now() - started) / 1000,
+      exemplarFor(),
+    );
+  }
+
+  private async giveBack(msg: ConsumeMessage, attempt: number, outcome: 'retried' | 'dead_lettered', err: unknown): Promise<void> {
+    const reason = err instanceof Error ? err.message : String(err);
+    const headers = { ...(msg.properties.headers ?? {}), [ATTEMPT_HEADER]: attempt + 1, 'x-lookout-last-error': reason.slice(0, 500) };
+    const options = {
+      persistent: true,
+      contentType: msg.properties.contentType as string | undefined,
+      messageId: msg.properties.messageId as string | undefined,
+      timestamp: msg.properties.timestamp as number | undefined,
+      headers,
+    };
+    try {
+      if (outcome === 'retried') {
+        const delay = this.config.consumer.retryBaseDelayMs * 2 ** (attempt - 1);
+        await this.channel.sendToQueue(topology.retryQueue, msg.content, { ...options, expiration: String(delay) });
+        retries.inc({ messaging_destination_name: topology.queue });
+        this.logger.warn('order event failed, retrying', { attempt, delay_ms: delay, err: reason, message_id: options.messageId });
+      } else {
+        await this.channel.sendToQueue(topology.deadLetterQueue, msg.content, options);
+        deadLettered.inc({ messaging_destination_name: topology.queue });
+        this.logger.error('order event dead-lettered', { attempts: attempt, err: reason, message_id: options.messageId });
+      }
+      this.channel.ack(msg);
+    } catch (publishErr) {
+      // Could not park it: leave it to the broker to redeliver rather than lose it.
+      this.logger.warn('could not requeue failed message; broker will redeliver', { err: String(publishErr) });
+      this.channel.nack(msg, false, true);
+    }
+  }
+
+  private async simulatePayment(): Promise<void> {
+    const { minMs, maxMs } = this.config.payment;
+    await sleep(minMs + Math.random() * (maxMs - minMs));
+  }
+
+  async stop(): Promise<void> {
+    await this.batcher.flush();
+    await this.channel.close();
+  }
+}

@@ -1,0 +1,151 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Logger } from '@lookout/telemetry';
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { HttpProblem, validate } from './problem.js';
+
+/**
+ * Named faults a service can be told to inject, for alert drills and failure tests. Every service knows
+ * `latency` and `errors` (applied to its HTTP routes); a service adds its own (`slow_queries`, `cache_bypass`,
+ * `consumer_paused`, `publish_blocked`) by consulting the registry where the fault acts.
+ */
+export const faultSpec = z.discriminatedUnion('name', [
+  z.strictObject({ name: z.literal('latency'), ms: z.number().int().min(1).max(30_000), ratio: z.number().min(0).max(1).default(1) }),
+  z.strictObject({
+    name: z.literal('errors'),
+    ratio: z.number().min(0).max(1),
+    status: z.number().int().min(500).max(599).default(500),
+  }),
+  z.strictObject({ name: z.literal('slow_queries'), ms: z.number().int().min(1).max(30_000) }),
+  z.strictObject({ name: z.literal('cache_bypass') }),
+  z.strictObject({ name: z.literal('consumer_paused') }),
+  z.strictObject({ name: z.literal('publish_blocked') }),
+]);
+
+export type FaultSpec = z.infer<typeof faultSpec>;
+export type FaultName = FaultSpec['name'];
+
+const activation = z.strictObject({
+  /** Switches the fault off by itself after this long, so a forgotten drill cannot outlive its purpose. */
+  durationSeconds: z.number().int().min(1).max(3_600).default(300),
+});
+
+interface ActiveFault {
+  spec: FaultSpec;
+  until: number;
+}
+
+export class FaultRegistry {
+  private readonly active = new Map<FaultName, ActiveFault>();
+
+  constructor(
+    /** The faults this service implements; others are refused with 422. */
+    readonly supported: ReadonlySet<FaultName>,
+    private readonly logger: Logger,
+  ) {}
+
+  set(spec: FaultSpec, durationSeconds: number): void {
+    this.active.set(spec.name, { spec, until: Date.now() + durationSeconds * 1000 });
+    this.logger.warn('fault injected', { fault: spec.name, spec, duration_s: durationSeconds });
+  }
+
+  clear(name: FaultName): boolean {
+    const had = this.active.delete(name);
+    if (had) this.logger.warn('fault cleared', { fault: name });
+    return had;
+  }
+
+  /** The fault's parameters while it is on, undefined otherwise. */
+  get<N extends FaultName>(name: N): Extract<FaultSpec, { name: N }> | undefined {
+    const fault = this.active.get(name);
+    if (fault === undefined) return undefined;
+    if (Date.now() > fault.until) {
+      this.clear(name);
+      return undefined;
+    }
+    return fault.spec as Extract<FaultSpec, { name: N }>;
+  }
+
+  list(): { spec: FaultSpec; expiresAt: string }[] {
+    return [...this.active.keys()]
+      .map((name) => this.get(name) && this.active.get(name))
+      .filter((f): f is ActiveFault => f !== undefined)
+      .map((f) => ({ spec: f.spec, expiresAt: new Date(f.until).toISOString() }));
+  }
+
+  /** Middleware applying `latency` and `errors` to the routes after it. */
+  httpFaults(): RequestHandler {
+    return (_req, _res, next) => {
+      const latency = this.get('latency');
+      const errors = this.get('errors');
+      const fail = errors !== undefined && Math.random() < errors.ratio;
+      const proceed = () => {
+        if (fail) {
+          next(new HttpProblem({ status: errors.status, type: 'injected-fault', title: 'Injected fault', detail: 'errors fault is on' }));
+        } else next();
+      };
+      if (latency !== undefined && Math.random() < latency.ratio) setTimeout(proceed, latency.ms);
+      else proceed();
+    };
+  }
+
+  /** Waits out `slow_queries` when it is on; called before each database operation. */
+  async beforeQuery(): Promise<void> {
+    const slow = this.get('slow_queries');
+    if (slow !== undefined) await new Promise((resolve) => setTimeout(resolve, slow.ms));
+  }
+}
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const presented = Buffer.from(header?.startsWith('Bearer ') === true ? header.slice(7) : '');
+  const expected = Buffer.from(token);
+  return presented.length === expected.length && timingSafeEqual(presented, expected);
+}
+
+/**
+ * `GET/POST /admin/faults`, `DELETE /admin/faults/:name`, behind `Authorization: Bearer <ADMIN_TOKEN>`. With no
+ * token configured the endpoints answer 404, so a service is never left open by omission.
+ */
+export function faultAdminRoutes(registry: FaultRegistry, adminToken: string | undefined): Router {
+  const router = Router();
+  router.use('/admin', (req, _res, next) => {
+    if (adminToken === undefined) {
+      next(new HttpProblem({ status: 404, type: 'not-found', title: 'Not found', detail: 'Admin endpoints are disabled.' }));
+    } else if (!bearerMatches(req.headers.authorization, adminToken)) {
+      next(
+        new HttpProblem({
+          status: 401,
+          type: 'unauthorized',
+          title: 'Unauthorized',
+          detail: 'A valid admin bearer token is required.',
+          headers: { 'WWW-Authenticate': 'Bearer realm="admin"' },
+        }),
+      );
+    } else next();
+  });
+  router.get('/admin/faults', (_req, res) => {
+    res.json({ supported: [...registry.supported], active: registry.list() });
+  });
+  router.post('/admin/faults', (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const { durationSeconds, ...rest } = body;
+    const spec = validate(faultSpec, rest, 'body');
+    const { durationSeconds: seconds } = validate(activation, { durationSeconds }, 'body');
+    if (!registry.supported.has(spec.name)) {
+      throw new HttpProblem({
+        status: 422,
+        type: 'unsupported-fault',
+        title: 'Unsupported fault',
+        detail: `This service does not implement ${spec.name}; it supports ${[...registry.supported].join(', ')}.`,
+      });
+    }
+    registry.set(spec, seconds);
+    res.status(201).json({ active: registry.list() });
+  });
+  router.delete('/admin/faults/:name', (req, res) => {
+    const { name } = validate(z.object({ name: z.enum(faultSpec.options.map((o) => o.shape.name.value)) }), req.params, 'path');
+    registry.clear(name);
+    res.status(204).end();
+  });
+  return router;
+}

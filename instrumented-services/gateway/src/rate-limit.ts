@@ -28,7 +28,8 @@ export function rateLimit(redis: Redis, options: { requests: number; windowSecon
   const limiter = new RateLimiterRedis({
     storeClient: redis,
     useRedisPackage: false,
-    keyPrefix: 'ratelimit',
+    // The policy is part of the key: changing it starts fresh counters instead of reinterpreting old ones.
+    keyPrefix: `ratelimit:${options.requests}per${options.windowSeconds}s`,
     points: options.requests,
     duration: options.windowSeconds,
     insuranceLimiter: new RateLimiterMemory({ points: options.requests, duration: options.windowSeconds }),

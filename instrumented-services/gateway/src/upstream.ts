@@ -1,7 +1,7 @@
 import { HttpProblem } from '@lookout/service-kit';
 import { promClient, registry } from '@lookout/telemetry';
 import type { Request, Response } from 'express';
-import { Agent, RetryAgent, request, type Dispatcher } from 'undici';
+import { Agent, errors, RetryAgent, request, type Dispatcher } from 'undici';
 
 const upstreamFailures = new promClient.Counter({
   name: 'gateway_upstream_failures_total',
@@ -69,6 +69,7 @@ export class Upstream {
         signal: AbortSignal.timeout(this.timeoutMs * 3),
       });
     } catch (err) {
+      if (err instanceof errors.RequestRetryError) throw this.exhausted(err);
       const code = errorCode(err);
       const timeout = TIMEOUT_CODES.has(code) || code === 'TIMEOUT';
       upstreamFailures.inc({ upstream: this.name, reason: timeout ? 'timeout' : 'unreachable' });
@@ -103,6 +104,22 @@ export class Upstream {
     const location = upstream.headers.location;
     if (typeof location === 'string' && location.startsWith('/')) res.setHeader('Location', `${publicPrefix}${location}`);
     res.send(Buffer.from(await upstream.body.arrayBuffer()));
+  }
+
+  /** Retries ran out on a 502/503/504 answer: report it as the upstream's own status, with its Retry-After. */
+  private exhausted(err: InstanceType<typeof errors.RequestRetryError>): HttpProblem {
+    const status = err.statusCode === 503 || err.statusCode === 504 ? err.statusCode : 502;
+    upstreamFailures.inc({ upstream: this.name, reason: `status_${err.statusCode}` });
+    const retryAfter = (err.headers as Record<string, unknown> | undefined)?.['retry-after'];
+    return new HttpProblem({
+      status,
+      type: status === 503 ? 'upstream-unavailable' : 'upstream-error',
+      title: status === 503 ? 'Service Unavailable' : status === 504 ? 'Gateway Timeout' : 'Bad Gateway',
+      detail: `The ${this.name} service answered ${err.statusCode} to every attempt.`,
+      extensions: { upstream: this.name },
+      headers: { 'Retry-After': typeof retryAfter === 'string' ? retryAfter : '1' },
+      cause: err,
+    });
   }
 
   close(): Promise<void> {

@@ -22,6 +22,8 @@ export type ShopService = 'catalog' | 'orders' | 'fulfillment' | 'gateway';
 export class ShopStack {
   readonly services = new Map<ShopService, ServiceProcess>();
   readonly env = new Map<ShopService, Record<string, string>>();
+  /** Every process started, including ones a restart replaced in `services`: all are stopped at the end. */
+  private readonly started: ServiceProcess[] = [];
 
   private constructor(
     readonly postgres: PostgresServer,
@@ -87,11 +89,12 @@ export class ShopStack {
     this.env.set(name, { ...(this.env.get(name) ?? {}), ...env });
     const service = await ServiceProcess.start(serviceEntry(name), merged);
     this.services.set(name, service);
+    this.started.push(service);
     return service;
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.services.values()].map((s) => s.stop()));
+    await Promise.all(this.started.map((s) => s.stop()));
     await this.ordersDb.end();
     await Promise.all([this.postgres.destroy(), this.redis.destroy(), this.rabbitmq.destroy(), this.sink.stop()]);
   }

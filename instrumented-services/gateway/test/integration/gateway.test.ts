@@ -1,0 +1,283 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { ADMIN_TOKEN, READ_KEY, ShopStack, waitFor, WRITE_KEY, type ReceivedSpan } from '@lookout/testkit';
+import { SignJWT } from 'jose';
+
+const JWT_SECRET = 'a-test-secret-that-is-long-enough-0123456789';
+const SPAN_KIND = { SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 };
+const LOADGEN = path.resolve(__dirname, '../../../../loadgen/dist/src/cli.js');
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  contentType: string;
+  body: Record<string, unknown>;
+}
+
+describe('gateway in front of the whole shop', () => {
+  let stack: ShopStack;
+
+  before(async () => {
+    stack = await ShopStack.start({ env: { gateway: { JWT_SECRET, UPSTREAM_TIMEOUT_MS: '800' } } });
+  });
+  after(async () => {
+    await stack.stop();
+  });
+
+  async function call(pathname: string, init: RequestInit & { key?: string | null } = {}): Promise<Answer> {
+    const headers = new Headers(init.headers);
+    if (init.key !== null) headers.set('x-api-key', init.key ?? WRITE_KEY);
+    const res = await stack.service('gateway').fetch(pathname, { ...init, headers });
+    const text = await res.text();
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      body = { text };
+    }
+    return { status: res.status, headers: res.headers, contentType: res.headers.get('content-type') ?? '', body };
+  }
+  const order = (key: string, body: unknown, extra: Record<string, string> = {}) =>
+    call('/api/orders', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key, ...extra },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  const anOrder = (productId = 3) => ({ customerEmail: 'jo@example.com', items: [{ productId, quantity: 1 }] });
+  const jwt = (claims: Record<string, unknown>, expiresIn = '5m', secret = JWT_SECRET) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuedAt().setExpirationTime(expiresIn)
+      .sign(new TextEncoder().encode(secret));
+
+  describe('authentication and scopes', () => {
+    it('answers 401 with a challenge for missing or wrong credentials', async () => {
+      for (const [name, init] of [
+        ['none', { key: null }],
+        ['wrong key', { key: 'not-a-key' }],
+        ['bearer garbage', { key: null, headers: { authorization: 'Bearer abc.def.ghi' } }],
+      ] as const) {
+        const r = await call('/api/products/1', init);
+        assert.equal(r.status, 401, name);
+        assert.match(r.contentType, /^application\/problem\+json/);
+        assert.match(r.headers.get('www-authenticate') ?? '', /Bearer/);
+      }
+    });
+
+    it('answers 403 when the key lacks the scope, and serves it when it has it', async () => {
+      assert.equal((await call('/api/products/1', { key: READ_KEY })).status, 200);
+      const denied = await call('/api/products', { key: READ_KEY, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(denied.status, 403);
+      assert.equal(denied.body.requiredScope, 'write');
+      assert.equal((await order(randomUUID(), anOrder(), {})).status, 201);
+    });
+
+    it('accepts a valid JWT with its scopes, and refuses expired or forged ones', async () => {
+      const reader = await jwt({ scope: 'read' });
+      assert.equal((await call('/api/products/2', { key: null, headers: { authorization: `Bearer ${reader}` } })).status, 200);
+      const write = await call('/api/orders', {
+        key: null,
+        method: 'POST',
+        headers: { authorization: `Bearer ${reader}`, 'content-type': 'application/json', 'idempotency-key': 'jwt-1' },
+        body: JSON.stringify(anOrder()),
+      });
+      assert.equal(write.status, 403);
+      const expired = await jwt({ scope: 'read' }, '-1m');
+      assert.equal((await call('/api/products/2', { key: null, headers: { authorization: `Bearer ${expired}` } })).status, 401);
+      const forged = await jwt({ scope: 'read write' }, '5m', 'another-secret-that-is-long-enough-012345');
+      assert.equal((await call('/api/products/2', { key: null, headers: { authorization: `Bearer ${forged}` } })).status, 401);
+    });
+  });
+
+  describe('idempotent orders', () => {
+    it('returns the same order for the same key and body, and refuses the key with another body', async () => {
+      const key = randomUUID();
+      const first = await order(key, anOrder(4));
+      const again = await order(key, anOrder(4));
+      assert.equal(first.status, 201);
+      assert.equal(first.headers.get('location'), `/api/orders/${String(first.body.id)}`);
+      assert.equal(again.status, 201);
+      assert.equal(again.body.id, first.body.id);
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      const rows = await stack.ordersDb.query('SELECT count(*)::int AS n FROM idempotency_keys WHERE key = $1', [key]);
+      assert.equal((rows.rows[0] as { n: number }).n, 1);
+      const other = await order(key, anOrder(5));
+      assert.equal(other.status, 422);
+      assert.equal(other.body.type, 'urn:lookout:problem:idempotency-key-reused');
+    });
+
+    it('scopes keys per client: the same key from another client is another order', async () => {
+      const key = randomUUID();
+      const a = await order(key, anOrder(6));
+      const token = await jwt({ scope: 'read write' });
+      const b = await call('/api/orders', {
+        key: null,
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(anOrder(6)),
+      });
+      assert.equal(b.status, 201);
+      assert.notEqual(a.body.id, b.body.id);
+    });
+  });
+
+  it('carries one trace from the gateway through orders and RabbitMQ to fulfillment', async () => {
+    const created = await order(randomUUID(), anOrder(9));
+    assert.equal(created.status, 201);
+    const id = created.body.id as number;
+    await waitFor('the order confirmed', async () => ((await call(`/api/orders/${id}`)).body.status === 'confirmed' ? true : undefined));
+    const server = await waitFor('the gateway span', () =>
+      stack.sink.spans.find((s) => s.kind === SPAN_KIND.SERVER && s.name === 'POST /api/orders' && s.resource['service.name'] === 'gateway'
+        && stack.sink.spansOfTrace(s.traceId).some((o) => o.resource['service.name'] === 'orders' && o.attributes['http.response.status_code'] === 201
+          && o.kind === SPAN_KIND.SERVER)
+        && stack.sink.spansOfTrace(s.traceId).some((c) => c.kind === SPAN_KIND.CONSUMER && c.resource['service.name'] === 'fulfillment')),
+    15_000);
+    const spans = await waitFor('spans from every hop', () => {
+      const all = stack.sink.spansOfTrace(server.traceId);
+      return all.some((s) => s.resource['service.name'] === 'fulfillment' && s.scope.includes('pg')) ? all : undefined;
+    });
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const chain = (span: ReceivedSpan): string[] => {
+      const parent = span.parentSpanId === undefined ? undefined : byId.get(span.parentSpanId);
+      return [`${String(span.resource['service.name'])}:${span.name}`, ...(parent === undefined ? [] : chain(parent))];
+    };
+    const consumer = spans.find((s) => s.kind === SPAN_KIND.CONSUMER) as ReceivedSpan;
+    const producer = spans.find((s) => s.kind === SPAN_KIND.PRODUCER && s.resource['service.name'] === 'orders');
+    assert.ok(producer, 'no publish span from orders');
+    const path = chain(consumer);
+    assert.equal(path.at(-1), 'gateway:POST /api/orders', `the consumer span does not lead back to the gateway: ${path.join(' <- ')}`);
+    assert.ok(path.some((p) => p.startsWith('orders:')), path.join(' <- '));
+    const services = new Set(spans.map((s) => s.resource['service.name']));
+    for (const s of ['gateway', 'catalog', 'orders', 'fulfillment']) assert.ok(services.has(s), `${s} missing from the trace`);
+    assert.ok(spans.some((s) => s.resource['service.name'] === 'orders' && s.name.includes('INSERT')), 'no pg span in orders');
+  });
+
+  describe('bad input to every public route', () => {
+    const bigBody = JSON.stringify({ ...anOrder(), customerEmail: `${'x'.repeat(20_000)}@example.com` });
+    const cases: [string, string, RequestInit][] = [
+      ['product id not a number', '/api/products/abc', {}],
+      ['negative product id', '/api/products/-4', {}],
+      ['search limit 1e9', '/api/products?limit=1e9', {}],
+      ['search page 0', '/api/products?page=0', {}],
+      ['search q too long', `/api/products?q=${'a'.repeat(300)}`, {}],
+      ['create product: malformed JSON', '/api/products', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sku":' }],
+      ['create product: missing fields', '/api/products', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sku":"A-1"}' }],
+      ['create product: text body', '/api/products', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' }],
+      ['replace product: bad id', '/api/products/1x', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' }],
+      ['replace product: invalid body', '/api/products/1', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"priceCents":-1}' }],
+      ['order: no idempotency key', '/api/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(anOrder()) }],
+      ['order: malformed JSON', '/api/orders', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'bad-1' }, body: '{"items": [' }],
+      ['order: no items', '/api/orders', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'bad-2' }, body: '{"customerEmail":"a@b.io","items":[]}' }],
+      ['order: quantity 0', '/api/orders', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'bad-3' }, body: '{"customerEmail":"a@b.io","items":[{"productId":1,"quantity":0}]}' }],
+      ['order: bad e-mail', '/api/orders', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'bad-4' }, body: '{"customerEmail":"nope","items":[{"productId":1,"quantity":1}]}' }],
+      ['order: unknown product', '/api/orders', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'bad-5' }, body: '{"customerEmail":"a@b.io","items":[{"productId":987654321,"quantity":1}]}' }],
+      ['order: unknown field', '/api/orders', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'bad-6' }, body: '{"customerEmail":"a@b.io","items":[{"productId":1,"quantity":1}],"discount":100}' }],
+      ['order: oversized body', '/api/orders', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'bad-7' }, body: bigBody }],
+      ['order: SQL in key', '/api/orders', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': "x' OR 1=1 --" }, body: JSON.stringify({ ...anOrder(), items: 'all' }) }],
+      ['order id not a number', '/api/orders/abc', {}],
+      ['unknown order', '/api/orders/999999999', {}],
+      ['unknown route', '/api/customers', {}],
+      ['outside the API', '/admin-console', {}],
+    ];
+
+    it('answers 4xx problem+json, never 5xx, and writes nothing', async () => {
+      const count = async () =>
+        (await stack.ordersDb.query<{ n: number }>('SELECT (SELECT count(*) FROM orders) + (SELECT count(*) FROM outbox) AS n')).rows[0]?.n;
+      const before = await count();
+      const failures: string[] = [];
+      for (const [name, pathname, init] of cases) {
+        const r = await call(pathname, init);
+        if (!(r.status >= 400 && r.status < 500 && r.contentType.startsWith('application/problem+json'))) {
+          failures.push(`${name}: ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
+        }
+      }
+      assert.deepEqual(failures, []);
+      assert.equal(await count(), before);
+    });
+  });
+
+  describe('upstream failures', () => {
+    it('answers 504 quickly when an upstream is too slow, and recovers when it is fast again', async () => {
+      const catalog = stack.service('catalog');
+      const fault = await catalog.fetch('/admin/faults', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'latency', ms: 3000, durationSeconds: 30 }),
+      });
+      assert.equal(fault.status, 201);
+      const started = Date.now();
+      const slow = await call('/api/products/1');
+      const elapsed = Date.now() - started;
+      assert.equal(slow.status, 504);
+      assert.equal(slow.body.upstream, 'catalog');
+      assert.ok(elapsed < 3000, `took ${elapsed} ms`);
+      await catalog.fetch('/admin/faults/latency', { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      assert.equal((await call('/api/products/1')).status, 200);
+    });
+
+    it('answers 502 when an upstream is down, and serves again once it is back', async () => {
+      const orders = stack.service('orders');
+      await orders.stop();
+      const r = await call('/api/orders/1');
+      assert.equal(r.status, 502);
+      assert.match(String(r.body.detail), /orders service cannot be reached/);
+      const ready = await call('/readyz', { key: null });
+      assert.equal(ready.body.status, 'degraded');
+      await stack.startService('orders', { PORT: String(orders.port) });
+      assert.equal((await call('/api/orders/1')).status, 200);
+    });
+  });
+
+  describe('fault admin and drills', () => {
+    it('refuses the admin endpoint without the token and faults a service does not implement', async () => {
+      const catalog = stack.service('catalog');
+      assert.equal((await catalog.fetch('/admin/faults')).status, 401);
+      const unsupported = await catalog.fetch('/admin/faults', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'consumer_paused' }),
+      });
+      assert.equal(unsupported.status, 422);
+    });
+
+    it('switches an error fault on and off with the loadgen drill command', async () => {
+      const catalog = stack.service('catalog');
+      const drill = promisify(execFile)(process.execPath, [
+        LOADGEN, 'drill', '--target', catalog.baseUrl, '--fault', 'errors', '--ratio', '1', '--status', '503',
+        '--duration', '3s', '--admin-token', ADMIN_TOKEN,
+      ]);
+      await waitFor('the fault to be on', async () => ((await call('/api/products/1')).status === 503 ? true : undefined));
+      const { stderr } = await drill;
+      assert.match(stderr, /fault errors off/);
+      assert.equal((await call('/api/products/1')).status, 200);
+    });
+  });
+
+  describe('rate limiting', () => {
+    it('answers 429 with Retry-After once the budget is spent, and serves again after the window', async () => {
+      const limited = await stack.startService('gateway', { RATE_LIMIT_REQUESTS: '5', RATE_LIMIT_WINDOW_SECONDS: '2' });
+      const get = async () => {
+        const res = await limited.fetch('/api/products/1', { headers: { 'x-api-key': READ_KEY } });
+        await res.arrayBuffer();
+        return res;
+      };
+      const statuses: number[] = [];
+      let last: Response | undefined;
+      for (let i = 0; i < 7; i++) {
+        last = await get();
+        statuses.push(last.status);
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+      assert.ok(Number(last?.headers.get('retry-after')) >= 1);
+      assert.equal(last?.headers.get('ratelimit-remaining'), '0');
+      assert.match(last.headers.get('content-type') ?? '', /problem\+json/);
+      // Another client has its own budget.
+      const other = await limited.fetch('/api/products/1', { headers: { 'x-api-key': WRITE_KEY } });
+      assert.equal(other.status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      assert.equal((await get()).status, 200);
+    });
+  });
+});

@@ -48,12 +48,6 @@ build_into() { # component version check-binary build-function
   log "$name $version: built in $((SECONDS - start)) s -> $dest"
 }
 
-build_process_compose() { # out version
-  GOBIN="$1" go install -trimpath \
-    -ldflags "-X github.com/f1bonacc1/process-compose/src/config.Version=v$2" \
-    "github.com/f1bonacc1/process-compose@v$2"
-}
-
 build_alertmanager() {
   GOBIN="$1" go install -trimpath \
     -ldflags "-X github.com/prometheus/common/version.Version=$2" \
@@ -82,7 +76,7 @@ build_otelcol() {
 
 build_wrapper() { # out wrapper-dir package binary-name ldflags
   local out=$1 dir=$2 pkg=$3 bin=$4 ldflags=$5
-  (cd "$root/native/wrappers/$dir" && go build -mod=mod -trimpath -tags netgo -ldflags "$ldflags" -o "$out/$bin" "$pkg")
+  (cd "$root/native/wrappers/$dir" && go build -mod=readonly -trimpath -tags netgo -ldflags "$ldflags" -o "$out/$bin" "$pkg")
 }
 
 build_loki() {
@@ -108,7 +102,6 @@ components=("$@")
 [ ${#components[@]} -gt 0 ] || components=("${all[@]}")
 for c in "${components[@]}"; do
   case "$c" in
-    process-compose) build_into process-compose "$PROCESS_COMPOSE_VERSION" process-compose build_process_compose ;;
     alertmanager) build_into alertmanager "$ALERTMANAGER_VERSION" amtool build_alertmanager ;;
     prometheus) build_into prometheus "$PROMETHEUS_VERSION" promtool build_prometheus ;;
     otelcol) build_into otelcol "$OTELCOL_VERSION" otelcol-lookout build_otelcol ;;

@@ -1,4 +1,4 @@
-import { envInt, parseEnv, postgresEnv, postgresSettings, rabbitmqEnv, serviceEnv } from '@lookout/service-kit';
+import { envInt, parseEnv, postgresEnv, postgresSettings, rabbitmqEnv, serviceEnv, serviceSettings } from '@lookout/service-kit';
 import { z } from 'zod';
 
 const schema = z.object({
@@ -19,11 +19,7 @@ export type FulfillmentConfig = ReturnType<typeof loadConfig>;
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const e = parseEnv(schema, env);
   return {
-    port: e.PORT,
-    host: e.HOST,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    adminToken: e.ADMIN_TOKEN,
-    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    http: serviceSettings(e),
     postgres: postgresSettings(e),
     rabbitmqUrl: e.RABBITMQ_URL,
     consumer: {

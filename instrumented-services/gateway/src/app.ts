@@ -1,32 +1,23 @@
-import { faultAdminRoutes, notFoundHandler, problemErrorHandler, requireJsonBody, type FaultRegistry } from '@lookout/service-kit';
-import { instrumentApp, type DependencyCheck, type Lifecycle, type Logger } from '@lookout/telemetry';
-import express, { type RequestHandler } from 'express';
+import { createServiceApp, type FaultRegistry, type ServiceSettings } from '@lookout/service-kit';
+import type { DependencyCheck, Logger } from '@lookout/telemetry';
+import type { RequestHandler } from 'express';
 import { authenticate } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import { apiRoutes } from './routes.js';
 import type { Upstream } from './upstream.js';
 
-export interface GatewayDeps {
+/** The edge: authentication, rate limiting and validation in front of the routed API under /api. */
+export function createApp(deps: {
+  http: ServiceSettings;
   auth: GatewayConfig['auth'];
   rateLimit: RequestHandler;
   upstreams: { catalog: Upstream; orders: Upstream };
   faults: FaultRegistry;
-  adminToken: string | undefined;
   checks: DependencyCheck[];
   logger: Logger;
-  bodyLimitBytes: number;
-}
-
-/** The edge: telemetry endpoints, then authentication, rate limiting, validation and the routed API. */
-export function createApp(deps: GatewayDeps): { app: express.Application; lifecycle: Lifecycle } {
-  const app = express();
-  const lifecycle = instrumentApp(app, { checks: deps.checks });
-  app.use(requireJsonBody());
-  app.use(express.json({ limit: deps.bodyLimitBytes, strict: true }));
-  app.use(faultAdminRoutes(deps.faults, deps.adminToken));
-  app.use(deps.faults.httpFaults());
-  app.use('/api', authenticate(deps.auth), deps.rateLimit, apiRoutes(deps.upstreams));
-  app.use(notFoundHandler());
-  app.use(problemErrorHandler({ logger: deps.logger }));
-  return { app, lifecycle };
+}) {
+  return createServiceApp({
+    ...deps,
+    mount: (app) => app.use('/api', authenticate(deps.auth), deps.rateLimit, apiRoutes(deps.upstreams)),
+  });
 }

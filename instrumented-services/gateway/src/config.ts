@@ -1,4 +1,4 @@
-import { envInt, envUrl, parseEnv, redisEnv, serviceEnv } from '@lookout/service-kit';
+import { envInt, envUrl, parseEnv, redisEnv, serviceEnv, serviceSettings } from '@lookout/service-kit';
 import { z } from 'zod';
 
 export const SCOPES = ['read', 'write'] as const;
@@ -50,11 +50,7 @@ export type GatewayConfig = ReturnType<typeof loadConfig>;
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const e = parseEnv(schema, env);
   return {
-    port: e.PORT,
-    host: e.HOST,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    bodyLimitBytes: e.BODY_LIMIT_BYTES,
-    adminToken: e.ADMIN_TOKEN,
+    http: serviceSettings(e),
     redis: { url: e.REDIS_URL, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
     upstreams: { catalog: e.CATALOG_URL, orders: e.ORDERS_URL },
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,

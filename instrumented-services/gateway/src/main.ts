@@ -1,4 +1,4 @@
-import { createRedis, FaultRegistry } from '@lookout/service-kit';
+import { createRedis, FaultRegistry, runService } from '@lookout/service-kit';
 import { createLogger, serve } from '@lookout/telemetry';
 import { request } from 'undici';
 import { createApp } from './app.js';
@@ -6,7 +6,7 @@ import { loadConfig } from './config.js';
 import { rateLimit } from './rate-limit.js';
 import { Upstream } from './upstream.js';
 
-async function main(): Promise<void> {
+runService('gateway', async () => {
   const logger = createLogger();
   const config = loadConfig();
 
@@ -21,13 +21,12 @@ async function main(): Promise<void> {
     if (res.statusCode !== 200) throw new Error(`healthz answered ${res.statusCode}`);
   };
   const { app, lifecycle } = createApp({
+    http: config.http,
     auth: config.auth,
     rateLimit: rateLimit(redis, config.rateLimit, logger),
     upstreams,
     faults: new FaultRegistry(new Set(['latency', 'errors']), logger),
-    adminToken: config.adminToken,
     logger,
-    bodyLimitBytes: config.bodyLimitBytes,
     // The gateway answers (502/503/504, or with an in-memory rate limit) whatever is down behind it: none of these
     // makes it unready, all of them show as degraded.
     checks: [
@@ -38,16 +37,9 @@ async function main(): Promise<void> {
   });
 
   await serve(app, {
-    port: config.port,
-    host: config.host,
+    ...config.http,
     logger,
     lifecycle,
-    shutdownTimeoutMs: config.shutdownTimeoutMs,
     onShutdown: [() => upstreams.catalog.close(), () => upstreams.orders.close(), () => redis.quit()],
   });
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
 });

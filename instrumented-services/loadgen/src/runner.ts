@@ -106,6 +106,13 @@ export async function runLoad(options: RunOptions): Promise<RunStats> {
     const targetRate = options.rate * rateFraction(options.profile, endless && options.profile === 'ramp' ? 1 : progress);
     due += (targetRate * (now - lastTick)) / 1000;
     lastTick = now;
+    // After a stall (a busy event loop, a paused process) catch up with at most 100 ms worth of requests: the rest
+    // is skipped rather than sent as a burst, so no one-second window sees more than 110% of the rate.
+    const maxBurst = Math.max(1, targetRate * 0.1);
+    if (due > maxBurst) {
+      stats.skipped += Math.floor(due - maxBurst);
+      due = maxBurst;
+    }
     while (due >= 1) {
       due -= 1;
       if (inFlight >= options.maxInFlight) stats.skipped++;

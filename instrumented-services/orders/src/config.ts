@@ -1,4 +1,4 @@
-import { envBool, envInt, envUrl, parseEnv, postgresEnv, postgresSettings, rabbitmqEnv, serviceEnv } from '@lookout/service-kit';
+import { envBool, envInt, envUrl, parseEnv, postgresEnv, postgresSettings, rabbitmqEnv, serviceEnv, serviceSettings } from '@lookout/service-kit';
 import { z } from 'zod';
 
 const schema = z.object({
@@ -18,11 +18,7 @@ export type OrdersConfig = ReturnType<typeof loadConfig>;
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const e = parseEnv(schema, env);
   return {
-    port: e.PORT,
-    host: e.HOST,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    bodyLimitBytes: e.BODY_LIMIT_BYTES,
-    adminToken: e.ADMIN_TOKEN,
+    http: serviceSettings(e),
     postgres: { ...postgresSettings(e), migrateOnStart: e.MIGRATE_ON_START },
     rabbitmqUrl: e.RABBITMQ_URL,
     catalog: { url: e.CATALOG_URL, timeoutMs: e.CATALOG_TIMEOUT_MS },

@@ -1,5 +1,13 @@
 import path from 'node:path';
-import { connectRabbitMQ, createPgPool, FaultRegistry, runMigrations } from '@lookout/service-kit';
+import {
+  connectRabbitMQ,
+  createPgPool,
+  FaultRegistry,
+  postgresCheck,
+  rabbitmqCheck,
+  runMigrations,
+  runService,
+} from '@lookout/service-kit';
 import { createLogger, serve } from '@lookout/telemetry';
 import { createApp } from './app.js';
 import { CatalogClient } from './catalog-client.js';
@@ -7,7 +15,7 @@ import { loadConfig } from './config.js';
 import { OrdersRepository } from './orders-repo.js';
 import { OutboxRelay } from './outbox.js';
 
-async function main(): Promise<void> {
+runService('orders', async () => {
   const logger = createLogger();
   const config = loadConfig();
 
@@ -24,36 +32,20 @@ async function main(): Promise<void> {
   const catalog = new CatalogClient(config.catalog.url, config.catalog.timeoutMs);
 
   const { app, lifecycle } = createApp({
+    http: config.http,
     repo: new OrdersRepository(pool, () => faults.beforeQuery()),
     catalog,
     onCreated: () => relay.kick(),
     faults,
-    adminToken: config.adminToken,
     logger,
-    bodyLimitBytes: config.bodyLimitBytes,
-    checks: [
-      { name: 'postgres', critical: true, check: () => pool.query('SELECT 1') },
-      // Orders are accepted while the broker is down (the outbox keeps them), so it only degrades readiness.
-      {
-        name: 'rabbitmq',
-        critical: false,
-        check: () => (rabbitmq.isConnected() ? Promise.resolve() : Promise.reject(new Error('not connected'))),
-      },
-    ],
+    // Orders are accepted while the broker is down (the outbox keeps them), so it only degrades readiness.
+    checks: [postgresCheck(pool), rabbitmqCheck(rabbitmq, false)],
   });
   relay.start();
-
   await serve(app, {
-    port: config.port,
-    host: config.host,
+    ...config.http,
     logger,
     lifecycle,
-    shutdownTimeoutMs: config.shutdownTimeoutMs,
     onShutdown: [() => relay.stop(), () => rabbitmq.close(), () => catalog.close(), () => pool.end()],
   });
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`orders failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
 });

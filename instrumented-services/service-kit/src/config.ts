@@ -91,3 +91,22 @@ export function serviceEnv(defaultPort: number) {
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   };
 }
+
+export type ServiceSettings = ReturnType<typeof serviceSettings>;
+
+/** The settings of `serviceEnv`, named for `serve()` and `createServiceApp()`. */
+export function serviceSettings(env: {
+  PORT: number;
+  HOST: string;
+  SHUTDOWN_TIMEOUT_MS: number;
+  BODY_LIMIT_BYTES: number;
+  ADMIN_TOKEN?: string | undefined;
+}) {
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    adminToken: env.ADMIN_TOKEN,
+  };
+}

@@ -1,6 +1,17 @@
-export { ConfigError, envBool, envInt, envPort, envUrl, parseEnv, serviceEnv, type ConfigIssue } from './config.js';
+export {
+  ConfigError,
+  envBool,
+  envInt,
+  envPort,
+  envUrl,
+  parseEnv,
+  serviceEnv,
+  serviceSettings,
+  type ConfigIssue,
+  type ServiceSettings,
+} from './config.js';
 export { FaultRegistry, faultAdminRoutes, faultSpec, type FaultName, type FaultSpec } from './faults.js';
-export { assertTopology, connectRabbitMQ, rabbitmqEnv, topology } from './messaging.js';
+export { assertTopology, connectRabbitMQ, rabbitmqCheck, rabbitmqEnv, topology } from './messaging.js';
 export { runMigrations } from './migrations.js';
 export { classifyPgError, isPgUnavailable } from './pg-errors.js';
 export { createPgPool, inTransaction, isUniqueViolation, postgresEnv, postgresSettings, type PostgresSettings } from './postgres.js';
@@ -17,3 +28,4 @@ export {
   type ProblemDetails,
 } from './problem.js';
 export { createRedis, redisEnv } from './redis.js';
+export { createServiceApp, postgresCheck, runService } from './service.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '@lookout/telemetry';
+import type { DependencyCheck, Logger } from '@lookout/telemetry';
 import amqp, { type AmqpConnectionManager } from 'amqp-connection-manager';
 import type { ConfirmChannel } from 'amqplib';
 import { envUrl } from './config.js';
@@ -58,4 +58,13 @@ export function connectRabbitMQ(url: string, name: string, logger: Logger): Amqp
     logger.debug('rabbitmq connection attempt failed', { err: err.message });
   });
   return connection;
+}
+
+/** Readiness check of a RabbitMQ connection. */
+export function rabbitmqCheck(connection: AmqpConnectionManager, critical: boolean): DependencyCheck {
+  return {
+    name: 'rabbitmq',
+    critical,
+    check: () => (connection.isConnected() ? Promise.resolve() : Promise.reject(new Error('not connected'))),
+  };
 }

@@ -8,7 +8,7 @@ import { searchQuery } from '../../src/schemas.js';
 describe('catalog configuration', () => {
   it('has working defaults', () => {
     const config = loadConfig({});
-    assert.equal(config.port, 8081);
+    assert.equal(config.http.port, 8081);
     assert.equal(config.postgres.poolMax, 10);
     assert.equal(config.cache.ttlSeconds, 300);
   });

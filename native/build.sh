@@ -98,6 +98,9 @@ if [ "${1:-}" = "--print-dir" ]; then
 fi
 
 mkdir -p "$cache/bin"
+# One build at a time per cache: a second caller waits, then finds the binaries cached.
+exec 9>"$cache/build.lock"
+flock 9
 components=("$@")
 [ ${#components[@]} -gt 0 ] || components=("${all[@]}")
 for c in "${components[@]}"; do

@@ -1,0 +1,216 @@
+import path from 'node:path';
+import { postgresBin, REPO, type StackSettings } from './settings.js';
+
+export type Probe =
+  | { kind: 'http'; url: string }
+  | { kind: 'tcp'; port: number }
+  | { kind: 'postgres'; port: number };
+
+/** One supervised process of the native stack. */
+export interface Program {
+  name: string;
+  command: string[];
+  env: Record<string, string>;
+  /** System user to run as (when the supervisor runs as root), for servers that refuse root. */
+  user?: string;
+  ready: Probe;
+  /** Seconds to wait for `ready` after starting. */
+  readyTimeout: number;
+  stopSignal?: 'TERM' | 'INT';
+  /** Shown in the summary when set. */
+  url?: string;
+}
+
+/** Directories of the built backend binaries, as native/build.sh reports them. */
+export type BinaryDirs = Record<'alertmanager' | 'prometheus' | 'otelcol' | 'loki' | 'tempo', string>;
+
+const local = (port: number) => `127.0.0.1:${port}`;
+
+/**
+ * The stack in start order: infrastructure, backends, collector, services, load. Every address is loopback and
+ * comes from the settings; the backends read the same config files as docker-compose, with addresses from env.
+ */
+export function programs(s: StackSettings, bins: BinaryDirs, node: string): Program[] {
+  const p = s.ports;
+  const data = (...parts: string[]) => path.join(s.dataDir, ...parts);
+  const service = (name: string) => path.join(REPO, 'instrumented-services', name, 'dist/src/main.js');
+  const register = path.join(REPO, 'instrumented-services/telemetry/dist/src/register.js');
+  const serviceEnv = {
+    HOST: '127.0.0.1',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://${local(p.otelcolHttp)}`,
+    DEPLOYMENT_ENVIRONMENT: 'native',
+    ADMIN_TOKEN: s.adminToken,
+    LOG_LEVEL: 'info',
+  };
+  const pgUrl = (db: string) => `postgres://postgres@${local(p.postgres)}/${db}`;
+  const rabbitUrl = `amqp://guest:guest@${local(p.rabbitmq)}`;
+  const redisUrl = `redis://${local(p.redis)}`;
+  const node_ = (name: string, env: Record<string, string>, port: number): Program => ({
+    name,
+    command: [node, '--require', register, service(name)],
+    env: { ...serviceEnv, PORT: String(port), ...env },
+    ready: { kind: 'http', url: `http://${local(port)}/readyz` },
+    readyTimeout: 60,
+    url: `http://${local(port)}`,
+  });
+
+  return [
+    {
+      name: 'postgres',
+      command: [
+        path.join(postgresBin(), 'postgres'),
+        '-D', data('postgres'),
+        '-p', String(p.postgres),
+        '-k', data('run'),
+        '-c', 'listen_addresses=127.0.0.1',
+      ],
+      env: {},
+      user: 'postgres',
+      ready: { kind: 'postgres', port: p.postgres },
+      readyTimeout: 60,
+      stopSignal: 'INT',
+      url: `postgres://postgres@${local(p.postgres)}`,
+    },
+    {
+      name: 'redis',
+      command: ['redis-server', '--port', String(p.redis), '--bind', '127.0.0.1', '--dir', data('redis'), '--save', '60 1000', '--appendonly', 'no'],
+      env: {},
+      ready: { kind: 'tcp', port: p.redis },
+      readyTimeout: 30,
+      url: redisUrl,
+    },
+    {
+      name: 'rabbitmq',
+      // The real script, not Debian's wrapper: the supervisor already runs it as the rabbitmq user.
+      command: ['/usr/lib/rabbitmq/bin/rabbitmq-server'],
+      env: {
+        HOME: '/var/lib/rabbitmq',
+        RABBITMQ_NODENAME: `lookout-${p.rabbitmq}@localhost`,
+        RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+        RABBITMQ_NODE_PORT: String(p.rabbitmq),
+        RABBITMQ_DIST_PORT: String(p.rabbitmqDist),
+        RABBITMQ_MNESIA_BASE: data('rabbitmq', 'mnesia'),
+        RABBITMQ_LOG_BASE: data('rabbitmq', 'log'),
+        RABBITMQ_CONFIG_FILE: data('rabbitmq', 'rabbitmq'),
+        RABBITMQ_ENABLED_PLUGINS_FILE: data('rabbitmq', 'enabled_plugins'),
+      },
+      user: 'rabbitmq',
+      ready: { kind: 'tcp', port: p.rabbitmq },
+      readyTimeout: 90,
+      url: `amqp://${local(p.rabbitmq)} (metrics http://${local(p.rabbitmqMetrics)}/metrics)`,
+    },
+    {
+      name: 'prometheus',
+      command: [
+        path.join(bins.prometheus, 'prometheus'),
+        `--config.file=${data('prometheus', 'prometheus.yml')}`,
+        `--storage.tsdb.path=${data('prometheus', 'tsdb')}`,
+        '--storage.tsdb.retention.time=7d',
+        `--web.listen-address=${local(p.prometheus)}`,
+        '--web.enable-remote-write-receiver',
+        '--web.enable-otlp-receiver',
+        '--web.enable-lifecycle',
+        '--enable-feature=exemplar-storage',
+      ],
+      env: {},
+      ready: { kind: 'http', url: `http://${local(p.prometheus)}/-/ready` },
+      readyTimeout: 60,
+      url: `http://${local(p.prometheus)}`,
+    },
+    {
+      name: 'alertmanager',
+      command: [
+        path.join(bins.alertmanager, 'alertmanager'),
+        `--config.file=${path.join(REPO, 'alerts/alertmanager.yml')}`,
+        `--storage.path=${data('alertmanager')}`,
+        `--web.listen-address=${local(p.alertmanager)}`,
+        '--cluster.listen-address=',
+      ],
+      env: {},
+      ready: { kind: 'http', url: `http://${local(p.alertmanager)}/-/ready` },
+      readyTimeout: 30,
+      url: `http://${local(p.alertmanager)}`,
+    },
+    {
+      name: 'loki',
+      command: [path.join(bins.loki, 'loki'), `-config.file=${path.join(REPO, 'loki/loki.yaml')}`, '-config.expand-env=true'],
+      env: {
+        LOKI_HTTP_ADDRESS: '127.0.0.1',
+        LOKI_HTTP_PORT: String(p.loki),
+        LOKI_GRPC_ADDRESS: '127.0.0.1',
+        LOKI_GRPC_PORT: String(p.lokiGrpc),
+        LOKI_DATA_DIR: data('loki'),
+        ALERTMANAGER_URL: `http://${local(p.alertmanager)}`,
+      },
+      ready: { kind: 'http', url: `http://${local(p.loki)}/ready` },
+      readyTimeout: 90,
+      url: `http://${local(p.loki)}`,
+    },
+    {
+      name: 'tempo',
+      command: [path.join(bins.tempo, 'tempo'), `-config.file=${path.join(REPO, 'tempo/tempo.yaml')}`, '-config.expand-env=true'],
+      env: {
+        TEMPO_HTTP_ADDRESS: '127.0.0.1',
+        TEMPO_HTTP_PORT: String(p.tempo),
+        TEMPO_GRPC_ADDRESS: '127.0.0.1',
+        TEMPO_GRPC_PORT: String(p.tempoGrpc),
+        TEMPO_OTLP_GRPC_ENDPOINT: local(p.tempoOtlpGrpc),
+        TEMPO_OTLP_HTTP_ENDPOINT: local(p.tempoOtlpHttp),
+        TEMPO_MEMBERLIST_PORT: String(p.tempoMemberlist),
+        TEMPO_MEMBERLIST_ADDRESS: '127.0.0.1',
+        TEMPO_DATA_DIR: data('tempo'),
+        PROMETHEUS_REMOTE_WRITE_URL: `http://${local(p.prometheus)}/api/v1/write`,
+      },
+      ready: { kind: 'http', url: `http://${local(p.tempo)}/ready` },
+      readyTimeout: 120,
+      url: `http://${local(p.tempo)}`,
+    },
+    {
+      name: 'otel-collector',
+      command: [path.join(bins.otelcol, 'otelcol-lookout'), `--config=${path.join(REPO, 'otel-collector/config.yaml')}`],
+      env: {
+        OTELCOL_HEALTH_ENDPOINT: local(p.otelcolHealth),
+        OTELCOL_STORAGE_DIR: data('otelcol'),
+        OTELCOL_OTLP_GRPC_ENDPOINT: local(p.otelcolGrpc),
+        OTELCOL_OTLP_HTTP_ENDPOINT: local(p.otelcolHttp),
+        OTELCOL_METRICS_HOST: '127.0.0.1',
+        OTELCOL_METRICS_PORT: String(p.otelcolMetrics),
+        TEMPO_OTLP_GRPC_ENDPOINT: local(p.tempoOtlpGrpc),
+        LOKI_OTLP_ENDPOINT: `http://${local(p.loki)}/otlp`,
+        PROMETHEUS_REMOTE_WRITE_URL: `http://${local(p.prometheus)}/api/v1/write`,
+        GATEWAY_METRICS_TARGET: local(p.gateway),
+        CATALOG_METRICS_TARGET: local(p.catalog),
+        ORDERS_METRICS_TARGET: local(p.orders),
+        FULFILLMENT_METRICS_TARGET: local(p.fulfillment),
+      },
+      ready: { kind: 'http', url: `http://${local(p.otelcolHealth)}/` },
+      readyTimeout: 60,
+      url: `otlp grpc ${local(p.otelcolGrpc)}, http ${local(p.otelcolHttp)} (metrics http://${local(p.otelcolMetrics)}/metrics)`,
+    },
+    node_('catalog', { DATABASE_URL: pgUrl('catalog'), REDIS_URL: redisUrl }, p.catalog),
+    node_('orders', { DATABASE_URL: pgUrl('orders'), RABBITMQ_URL: rabbitUrl, CATALOG_URL: `http://${local(p.catalog)}` }, p.orders),
+    node_('fulfillment', { DATABASE_URL: pgUrl('orders'), RABBITMQ_URL: rabbitUrl }, p.fulfillment),
+    node_(
+      'gateway',
+      {
+        REDIS_URL: redisUrl,
+        CATALOG_URL: `http://${local(p.catalog)}`,
+        ORDERS_URL: `http://${local(p.orders)}`,
+        // The steady load uses the demo key; the default budget would throttle it.
+        RATE_LIMIT_REQUESTS: '1000000',
+      },
+      p.gateway,
+    ),
+    {
+      name: 'loadgen',
+      command: [
+        node,
+        path.join(REPO, 'instrumented-services/loadgen/dist/src/cli.js'),
+        'run', '--profile', 'steady', '--rate', String(s.loadgenRate), '--duration', '0', '--base-url', `http://${local(p.gateway)}`,
+      ],
+      env: {},
+      ready: { kind: 'http', url: `http://${local(p.gateway)}/healthz` },
+      readyTimeout: 10,
+    },
+  ];
+}

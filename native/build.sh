@@ -74,6 +74,11 @@ build_otelcol() {
   rm -rf "$work"
 }
 
+# The collector's cache key includes the manifest: a component added or removed means another binary.
+otelcol_key() {
+  echo "$OTELCOL_VERSION-$(sha256sum "$root/otel-collector/builder-config.yaml" | cut -c1-8)"
+}
+
 build_wrapper() { # out wrapper-dir package binary-name ldflags
   local out=$1 dir=$2 pkg=$3 bin=$4 ldflags=$5
   (cd "$root/native/wrappers/$dir" && go build -mod=readonly -trimpath -tags netgo -ldflags "$ldflags" -o "$out/$bin" "$pkg")
@@ -91,8 +96,11 @@ build_tempo() {
 if [ "${1:-}" = "--print-dir" ]; then
   for c in "${all[@]}"; do
     v_var="$(echo "$c" | tr 'a-z-' 'A-Z_')_VERSION"
-    [ "$c" = otelcol ] && v_var=OTELCOL_VERSION
-    echo "$c $(bindir "$c" "${!v_var}")"
+    if [ "$c" = otelcol ]; then
+      echo "$c $(bindir "$c" "$(otelcol_key)")"
+    else
+      echo "$c $(bindir "$c" "${!v_var}")"
+    fi
   done
   exit 0
 fi
@@ -107,7 +115,7 @@ for c in "${components[@]}"; do
   case "$c" in
     alertmanager) build_into alertmanager "$ALERTMANAGER_VERSION" amtool build_alertmanager ;;
     prometheus) build_into prometheus "$PROMETHEUS_VERSION" promtool build_prometheus ;;
-    otelcol) build_into otelcol "$OTELCOL_VERSION" otelcol-lookout build_otelcol ;;
+    otelcol) build_into otelcol "$(otelcol_key)" otelcol-lookout build_otelcol ;;
     loki) build_into loki "$LOKI_VERSION" loki build_loki ;;
     tempo) build_into tempo "$TEMPO_VERSION" tempo build_tempo ;;
     *) echo "unknown component: $c (one of: ${all[*]})" >&2; exit 2 ;;

@@ -1,3 +1,3 @@
 export { programs, type BinaryDirs, type Probe, type Program } from './programs.js';
-export { control, down, ensureBinaries, prepare, status, up } from './stack.js';
+export { control, down, ensureBinaries, prepare, preparePrometheus, status, up } from './stack.js';
 export { REPO, stackSettings, versions, type StackSettings } from './settings.js';

@@ -52,14 +52,13 @@ function link(target: string, at: string): void {
   symlinkSync(target, at);
 }
 
-/** Creates the data directory layout, the Postgres cluster and the per-run config the backends need. */
-export async function prepare(s: StackSettings): Promise<void> {
+/**
+ * Prometheus reads the repository's prometheus.yml through a link in the data directory, so that targets/ (written
+ * here from the settings) and rules/ resolve next to it, as compose mounts them next to the same file.
+ */
+export function preparePrometheus(s: StackSettings): void {
   const data = (...parts: string[]) => path.join(s.dataDir, ...parts);
-  for (const dir of ['logs', 'supervisor', 'redis', 'prometheus/targets', 'alertmanager', 'loki', 'tempo', 'otelcol', 'run']) {
-    mkdirSync(data(dir), { recursive: true });
-  }
-
-  // Prometheus reads the repository's prometheus.yml through a link, so that targets/ and rules/ resolve next to it.
+  mkdirSync(data('prometheus', 'targets'), { recursive: true });
   link(path.join(REPO, 'prometheus/prometheus.yml'), data('prometheus', 'prometheus.yml'));
   link(path.join(REPO, 'prometheus/rules'), data('prometheus', 'rules'));
   const target = (name: string, port: number) =>
@@ -68,6 +67,15 @@ export async function prepare(s: StackSettings): Promise<void> {
   target('otel-collector', s.ports.otelcolMetrics);
   target('loki', s.ports.loki);
   target('tempo', s.ports.tempo);
+}
+
+/** Creates the data directory layout, the Postgres cluster and the per-run config the backends need. */
+export async function prepare(s: StackSettings): Promise<void> {
+  const data = (...parts: string[]) => path.join(s.dataDir, ...parts);
+  for (const dir of ['logs', 'supervisor', 'redis', 'alertmanager', 'loki', 'tempo', 'otelcol', 'run']) {
+    mkdirSync(data(dir), { recursive: true });
+  }
+  preparePrometheus(s);
 
   const postgres = await userIds('postgres');
   if (!existsSync(data('postgres', 'PG_VERSION'))) {

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { control, type StackSettings } from '@lookout/native-stack';
+import { sleep, waitFor, WRITE_KEY } from '@lookout/testkit';
+import { collectorMetric, lokiLines, promExemplars, promQuery, tempoTrace, type TraceSpan } from './backends.js';
+import { startStack, stopStack } from './stack.js';
+
+const OUTAGE_MS = Number(process.env.E2E_OUTAGE_SECONDS ?? 120) * 1000;
+
+describe('the native stack, end to end', { timeout: 60 * 60 * 1000 }, () => {
+  let stack: StackSettings | undefined;
+  const s = () => stack as StackSettings;
+  const startedAt = Date.now();
+
+  before(async () => {
+    stack = await startStack();
+  }, { timeout: 60 * 60 * 1000 });
+  after(async () => {
+    await stopStack(stack);
+  });
+
+  /** Places an order through the gateway inside a trace of our own; returns the order id and trace id. */
+  async function tracedOrder(): Promise<{ orderId: number; traceId: string }> {
+    const traceId = randomBytes(16).toString('hex');
+    const res = await fetch(`http://127.0.0.1:${s().ports.gateway}/api/orders`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-api-key': WRITE_KEY,
+        'idempotency-key': randomUUID(),
+        traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+      },
+      body: JSON.stringify({ customerEmail: 'e2e@example.com', items: [{ productId: 1 + Math.floor(Math.random() * 100), quantity: 1 }] }),
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    return { orderId: ((await res.json()) as { id: number }).id, traceId };
+  }
+
+  const completeTrace = async (traceId: string): Promise<TraceSpan[] | undefined> => {
+    const spans = await tempoTrace(s(), traceId);
+    return spans?.some((sp) => sp.service === 'fulfillment' && sp.kind === 'CONSUMER') === true &&
+      spans.some((sp) => sp.service === 'fulfillment' && sp.attributes['db.system.name'] === 'postgresql')
+      ? spans
+      : undefined;
+  };
+
+  it('puts one request\'s trace in Tempo, its logs in Loki and its metrics in Prometheus, correlated', async () => {
+    const { orderId, traceId } = await tracedOrder();
+
+    const spans = await waitFor(`trace ${traceId} complete in Tempo`, () => completeTrace(traceId), 90_000, 1000);
+    const services = new Set(spans.map((sp) => sp.service));
+    for (const name of ['gateway', 'catalog', 'orders', 'fulfillment']) assert.ok(services.has(name), `${name} missing: ${[...services].join(', ')}`);
+    assert.ok(spans.some((sp) => sp.service === 'orders' && sp.attributes['db.system.name'] === 'postgresql'), 'no pg span in orders');
+    assert.ok(spans.some((sp) => sp.service === 'orders' && sp.kind === 'PRODUCER'), 'no RabbitMQ publish span');
+
+    const lines = await waitFor(`logs of trace ${traceId} in Loki`, async () => {
+      const found = await lokiLines(s(), `{service_name=~"orders|fulfillment"} | trace_id = "${traceId}"`);
+      const byService = new Set(found.map((l) => l.labels.service_name));
+      return byService.has('orders') && byService.has('fulfillment') ? found : undefined;
+    }, 90_000, 1000);
+    // The line is the record's body; its attributes (order_id, trace_id, …) are structured metadata.
+    assert.ok(lines.some((l) => l.line === 'order accepted' && l.labels.order_id === String(orderId)), JSON.stringify(lines));
+    assert.ok(lines.every((l) => l.labels.trace_id === traceId), 'trace_id is not structured metadata of the lines');
+
+    await waitFor('the gateway\'s latency histogram in Prometheus', async () => {
+      const r = await promQuery(s(), 'sum(http_server_request_duration_seconds_count{job="gateway", http_route="/api/orders"})');
+      return (r[0]?.value ?? 0) > 0 ? true : undefined;
+    }, 90_000, 2000);
+    const exemplars = await waitFor('exemplars on the gateway histogram', async () => {
+      const found = await promExemplars(s(), 'http_server_request_duration_seconds_bucket{job="gateway"}', startedAt);
+      return found.length > 0 ? found : undefined;
+    }, 90_000, 2000);
+    const exemplarTrace = exemplars.find((e) => e.labels.trace_id === traceId)?.labels.trace_id ?? exemplars[0]?.labels.trace_id;
+    assert.ok(exemplarTrace !== undefined && /^[0-9a-f]{32}$/.test(exemplarTrace), JSON.stringify(exemplars[0]));
+    assert.ok(await waitFor(`exemplar trace ${exemplarTrace} in Tempo`, () => tempoTrace(s(), exemplarTrace), 60_000, 1000));
+
+    await waitFor('the gateway -> catalog edge in Tempo\'s service graph', async () => {
+      const r = await promQuery(s(), 'sum(traces_service_graph_request_total{client="gateway", server="catalog"})');
+      return (r[0]?.value ?? 0) > 0 ? true : undefined;
+    }, 120_000, 2000);
+
+    assert.equal(await collectorMetric(s(), /^otelcol_receiver_refused_/), 0, 'the collector refused data');
+    assert.equal(await collectorMetric(s(), /^otelcol_exporter_send_failed_/), 0, 'the collector failed to send data');
+  });
+
+  for (const backend of ['loki', 'tempo'] as const) {
+    it(`loses nothing while ${backend} is down for ${OUTAGE_MS / 1000} s under steady load`, async () => {
+      await control(s(), 'stop', backend);
+      const markers: { orderId: number; traceId: string }[] = [];
+      const end = Date.now() + OUTAGE_MS;
+      while (Date.now() < end) {
+        markers.push(await tracedOrder());
+        await sleep(Math.max(0, Math.min(5_000, end - Date.now())));
+      }
+      await control(s(), 'start', backend);
+      const ids = markers.map((m) => m.orderId);
+      if (backend === 'loki') {
+        await waitFor(`every "order accepted" line of the ${markers.length} outage orders in Loki`, async () => {
+          const found = await lokiLines(s(), '{service_name="orders"} |= "order accepted"', 30);
+          const seen = found.map((l) => Number(l.labels.order_id)).filter((id) => ids.includes(id));
+          return seen.length >= ids.length ? seen : undefined;
+        }, 180_000, 2000).then((seen) => {
+          assert.equal(seen.length, ids.length, 'a line arrived twice');
+          assert.deepEqual([...new Set(seen)].sort(), [...ids].sort());
+        });
+      } else {
+        for (const { traceId } of markers) {
+          await waitFor(`outage trace ${traceId} in Tempo`, () => completeTrace(traceId), 180_000, 2000);
+        }
+      }
+      assert.equal(await collectorMetric(s(), /^otelcol_exporter_send_failed_/), 0, 'the collector gave up on data');
+    });
+  }
+});

@@ -1,4 +1,4 @@
-import { diag, DiagConsoleLogger, DiagLogLevel, logs } from '@opentelemetry/api';
+import { diag, DiagLogLevel, logs } from '@opentelemetry/api';
 import { logs as legacyLogs } from '@opentelemetry/api-logs';
 import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
@@ -13,6 +13,7 @@ import {
   ATTR_SERVICE_NAME,
   ATTR_SERVICE_VERSION,
 } from '@opentelemetry/semantic-conventions';
+import { CountingDiagLogger, countingLogProcessor, countingSpanExporter, exportsOtlp } from './export-counting.js';
 import { serviceIdentity } from './identity.js';
 
 // Incubating semantic-convention keys, spelled out rather than imported from the unstable entry point.
@@ -59,8 +60,8 @@ function instrumentations() {
 export function startTelemetry(): void {
   if (sdk !== undefined) return;
   if (process.env.OTEL_LOG_LEVEL === undefined) {
-    // Export failures (collector down) must be visible, but once, not as a stack per batch.
-    diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.WARN);
+    // Export failures (collector down) must be visible, and a full span queue counted (see export-counting.ts).
+    diag.setLogger(new CountingDiagLogger(), DiagLogLevel.WARN);
   }
   const identity = serviceIdentity();
   sdk = new NodeSDK({
@@ -72,6 +73,9 @@ export function startTelemetry(): void {
       [ATTR_SERVICE_INSTANCE_ID]: identity.instanceId,
     }),
     ...(process.env.OTEL_METRICS_EXPORTER === undefined ? { metricReaders: [] } : {}),
+    // OTLP (the default) is built here so that its outcomes are counted; other exporters come from the env as usual.
+    ...(exportsOtlp('traces') ? { traceExporter: countingSpanExporter() } : {}),
+    ...(exportsOtlp('logs') ? { logRecordProcessors: [countingLogProcessor()] } : {}),
     instrumentations: instrumentations(),
   });
   sdk.start();

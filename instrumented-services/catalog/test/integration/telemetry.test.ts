@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { scrape, waitFor, type ReceivedSpan, type ServiceProcess } from '@lookout/testkit';
+import { freePort, scrape, sumOf, waitFor, type ReceivedSpan, type ServiceProcess } from '@lookout/testkit';
 import { CatalogStack, editable, json, request } from './stack.js';
 
 const SPAN_KIND_SERVER = 2;
@@ -101,5 +101,24 @@ describe('catalog telemetry', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const polled = stack.sink.spans.filter((s) => /\/(healthz|readyz|metrics)/.test(`${s.name} ${String(s.attributes['url.path'])}`));
     assert.deepEqual(polled.map((s) => s.name), []);
+  });
+
+  it('counts what it exported, and what it lost while the collector was unreachable, and keeps serving', async () => {
+    assert.ok(sumOf(await scrape(catalog.baseUrl), 'otel_sdk_exported_items_total', { signal: 'traces', outcome: 'success' }) > 0);
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const orphan = await stack.startCatalog({
+      SEED_PRODUCTS: '0',
+      OTEL_EXPORTER_OTLP_ENDPOINT: nowhere,
+      OTEL_EXPORTER_OTLP_TIMEOUT: '500',
+    });
+    for (let i = 0; i < 20; i++) assert.equal((await request(orphan, `/products/${100 + i}`)).status, 200);
+    const lost = await waitFor('failed exports to be counted', async () => {
+      const samples = await scrape(orphan.baseUrl);
+      const traces = sumOf(samples, 'otel_sdk_exported_items_total', { signal: 'traces', outcome: 'failure' });
+      const logs = sumOf(samples, 'otel_sdk_exported_items_total', { signal: 'logs', outcome: 'failure' });
+      return traces > 0 && logs > 0 ? { traces, logs } : undefined;
+    }, 30_000, 250);
+    assert.ok(lost.traces >= 20, `only ${lost.traces} spans counted as lost`);
+    assert.equal(await orphan.stop(), 0);
   });
 });

@@ -1,0 +1,131 @@
+import { diag, DiagConsoleLogger, type DiagLogger } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
+import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { BatchLogRecordProcessor, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import client from 'prom-client';
+import { registry } from './metrics.js';
+
+/**
+ * Telemetry about telemetry: what the SDK exported, failed to export (collector down: the OTLP exporter gave up on a
+ * batch) or dropped (its queue was full). Without these a collector outage would be silent in the service.
+ */
+export const exportedItems = new client.Counter({
+  name: 'otel_sdk_exported_items_total',
+  help: 'Spans and log records handed to the OTLP exporter, by outcome: success, or failure (the batch was lost).',
+  labelNames: ['signal', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const droppedItems = new client.Counter({
+  name: 'otel_sdk_dropped_items_total',
+  help: 'Spans dropped before export because the batch queue was full (OTEL_BSP_MAX_QUEUE_SIZE).',
+  labelNames: ['signal', 'reason'] as const,
+  registers: [registry],
+});
+
+type Signal = 'traces' | 'logs';
+
+function count(signal: Signal, items: number, done: (result: ExportResult) => void) {
+  return (result: ExportResult) => {
+    exportedItems.inc({ signal, outcome: result.code === ExportResultCode.SUCCESS ? 'success' : 'failure' }, items);
+    done(result);
+  };
+}
+
+class CountingSpanExporter implements SpanExporter {
+  constructor(private readonly inner: SpanExporter) {}
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.inner.export(spans, count('traces', spans.length, done));
+  }
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
+
+class CountingLogExporter implements LogRecordExporter {
+  constructor(private readonly inner: LogRecordExporter) {}
+  export(records: ReadableLogRecord[], done: (result: ExportResult) => void): void {
+    this.inner.export(records, count('logs', records.length, done));
+  }
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush();
+  }
+}
+
+function protocol(signal: Signal): string {
+  const specific = signal === 'traces' ? process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL : process.env.OTEL_EXPORTER_OTLP_LOGS_PROTOCOL;
+  return (specific ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
+}
+
+/** True when a signal goes to OTLP (the default), the case in which we build and count its exporter ourselves. */
+export function exportsOtlp(signal: Signal): boolean {
+  const setting = signal === 'traces' ? process.env.OTEL_TRACES_EXPORTER : process.env.OTEL_LOGS_EXPORTER;
+  return setting === undefined || setting.trim() === '' || setting.trim() === 'otlp';
+}
+
+/** The OTLP span exporter for OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL, counting its outcomes. */
+export function countingSpanExporter(): SpanExporter {
+  const p = protocol('traces');
+  const inner = p === 'grpc' ? new GrpcTraceExporter() : p === 'http/json' ? new JsonTraceExporter() : new ProtoTraceExporter();
+  return new CountingSpanExporter(inner);
+}
+
+const envNumber = (name: string): number | undefined => {
+  const raw = process.env[name];
+  return raw === undefined || raw.trim() === '' || Number.isNaN(Number(raw)) ? undefined : Number(raw);
+};
+
+/** A batch processor (sized by the standard OTEL_BLRP_* variables) over the counting OTLP log exporter. */
+export function countingLogProcessor(): BatchLogRecordProcessor {
+  const p = protocol('logs');
+  const inner = p === 'grpc' ? new GrpcLogExporter() : p === 'http/json' ? new JsonLogExporter() : new ProtoLogExporter();
+  const sizes = {
+    scheduledDelayMillis: envNumber('OTEL_BLRP_SCHEDULE_DELAY'),
+    exportTimeoutMillis: envNumber('OTEL_BLRP_EXPORT_TIMEOUT'),
+    maxQueueSize: envNumber('OTEL_BLRP_MAX_QUEUE_SIZE'),
+    maxExportBatchSize: envNumber('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'),
+  };
+  const set = Object.fromEntries(Object.entries(sizes).filter(([, v]) => v !== undefined)) as Partial<typeof sizes>;
+  return new BatchLogRecordProcessor({ exporter: new CountingLogExporter(inner), ...set });
+}
+
+const DROPPED_SPANS = /^Dropped (\d+) spans because maxQueueSize reached/;
+
+/**
+ * The SDK's diagnostics go to the console (warnings and errors); the batch span processor's only report of a full
+ * queue is such a warning, so it is also counted.
+ */
+export class CountingDiagLogger implements DiagLogger {
+  private readonly console = new DiagConsoleLogger();
+  error(message: string, ...args: unknown[]): void {
+    this.console.error(message, ...args);
+  }
+  warn(message: string, ...args: unknown[]): void {
+    const dropped = DROPPED_SPANS.exec(message);
+    if (dropped !== null) droppedItems.inc({ signal: 'traces', reason: 'queue_full' }, Number(dropped[1]));
+    this.console.warn(message, ...args);
+  }
+  info(message: string, ...args: unknown[]): void {
+    this.console.info(message, ...args);
+  }
+  debug(message: string, ...args: unknown[]): void {
+    this.console.debug(message, ...args);
+  }
+  verbose(message: string, ...args: unknown[]): void {
+    this.console.verbose(message, ...args);
+  }
+}
+
+export { diag };

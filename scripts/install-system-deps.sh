@@ -3,7 +3,7 @@
 # scripts, never as system services). Safe to re-run: installs only what is missing.
 set -euo pipefail
 
-packages=(postgresql redis-server rabbitmq-server)
+packages=(postgresql redis-server rabbitmq-server supervisor gettext-base util-linux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

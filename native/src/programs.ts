@@ -54,7 +54,7 @@ export function programs(s: StackSettings, bins: BinaryDirs, node: string): Prog
     url: `http://${local(port)}`,
   });
 
-  return [
+  const all: Program[] = [
     {
       name: 'postgres',
       command: [
@@ -213,4 +213,6 @@ export function programs(s: StackSettings, bins: BinaryDirs, node: string): Prog
       readyTimeout: 10,
     },
   ];
+  // LOADGEN_RATE=0: the stack without background traffic (benchmarks, manual exploration).
+  return s.loadgenRate > 0 ? all : all.filter((p) => p.name !== 'loadgen');
 }

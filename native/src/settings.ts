@@ -39,7 +39,11 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env) {
       rabbitmqDist: port('RABBITMQ_DIST_PORT', 25672),
       rabbitmqMetrics: port('RABBITMQ_METRICS_PORT', 15692),
     },
-    loadgenRate: Number(env.LOADGEN_RATE ?? 5),
+    loadgenRate: (() => {
+      const rate = Number(env.LOADGEN_RATE ?? 5);
+      if (!Number.isFinite(rate) || rate < 0 || rate > 5000) throw new Error(`invalid configuration: LOADGEN_RATE: expected 0-5000 requests/s, got "${env.LOADGEN_RATE ?? ''}"`);
+      return rate;
+    })(),
     adminToken: env.ADMIN_TOKEN ?? 'lookout-local-admin-token',
   };
 }

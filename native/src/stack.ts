@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -75,6 +75,8 @@ export async function prepare(s: StackSettings): Promise<void> {
   for (const dir of ['logs', 'supervisor', 'redis', 'alertmanager', 'loki', 'tempo', 'otelcol', 'run']) {
     mkdirSync(data(dir), { recursive: true });
   }
+  // Postgres and RabbitMQ run as their own users and must be able to reach their directories below this one.
+  chmodSync(s.dataDir, 0o755);
   preparePrometheus(s);
 
   const postgres = await userIds('postgres');

@@ -1,0 +1,133 @@
+// Benchmark: how long after a request its trace is queryable in Tempo, its log lines in Loki and its latency
+// observation in Prometheus (p50/p95 over BENCH_REQUESTS requests), and the resident memory of each component of
+// the native stack at idle. Starts its own stack on free ports.   npm run bench:pipeline
+import { execFile } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { sleep, WRITE_KEY } from '@lookout/testkit';
+import { lokiLines, promQuery, tempoTrace } from '../test/backends.js';
+import { startStack, stopStack } from '../test/stack.js';
+
+const exec = promisify(execFile);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 50);
+const OUT = path.resolve(__dirname, '../../../bench-results/pipeline-latency.json');
+
+async function until(probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if (await probe().catch(() => false)) return performance.now() - started;
+    await sleep(100);
+  }
+  return Number.NaN;
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN);
+};
+
+/** Resident memory of a process and all its descendants, in MiB. */
+function treeRssMiB(root: number): number {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone
+    }
+  }
+  let kib = 0;
+  const stack = [root];
+  while (stack.length > 0) {
+    const pid = stack.pop() as number;
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      kib += Number(m?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return Math.round(kib / 1024);
+}
+
+async function main(): Promise<void> {
+  // No background load: each observation must be this benchmark's own.
+  const stack = await startStack({ loadgenRate: 0 });
+  const results: { tempoMs: number; lokiMs: number; prometheusMs: number }[] = [];
+  let memory: Record<string, number> = {};
+  try {
+    const conf = path.join(stack.dataDir, 'supervisor', 'supervisord.conf');
+    await sleep(20_000);
+    const countNow = async () =>
+      (await promQuery(stack, 'sum(http_server_request_duration_seconds_count{job="gateway", http_route="/api/orders"})'))[0]?.value ?? 0;
+    const runs: Promise<void>[] = [];
+    for (let i = 0; i < REQUESTS; i++) {
+      const traceId = randomBytes(16).toString('hex');
+      const res = await fetch(`http://127.0.0.1:${stack.ports.gateway}/api/orders`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': WRITE_KEY,
+          'idempotency-key': randomUUID(),
+          traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+        },
+        body: JSON.stringify({ customerEmail: 'bench@example.com', items: [{ productId: 1 + i, quantity: 1 }] }),
+      });
+      await res.arrayBuffer();
+      const seen = i + 1;
+      runs.push(
+        Promise.all([
+          until(async () => (await tempoTrace(stack, traceId))?.some((s) => s.service === 'gateway') === true),
+          until(async () => (await lokiLines(stack, `{service_name="orders"} | trace_id = "${traceId}"`, 10)).length > 0),
+          until(async () => (await countNow()) >= seen),
+        ]).then(([tempoMs, lokiMs, prometheusMs]) => {
+          results.push({ tempoMs, lokiMs, prometheusMs });
+        }),
+      );
+      await sleep(300);
+    }
+    await Promise.all(runs);
+    await sleep(30_000);
+    const { stdout } = await exec('supervisorctl', ['-c', conf, 'pid', 'all']).catch((e: { stdout: string }) => e);
+    const names = ['postgres', 'redis', 'rabbitmq', 'prometheus', 'alertmanager', 'loki', 'tempo', 'otel-collector', 'catalog', 'orders', 'fulfillment', 'gateway', 'loadgen'];
+    const status = (await exec('supervisorctl', ['-c', conf, 'status']).catch((e: { stdout: string }) => e)).stdout;
+    memory = Object.fromEntries(
+      names
+        .map((name) => [name, Number(new RegExp(`^${name}\\s+RUNNING\\s+pid (\\d+)`, 'm').exec(status)?.[1] ?? 0)] as const)
+        .filter(([, pid]) => pid > 0)
+        .map(([name, pid]) => [name, treeRssMiB(pid)]),
+    );
+    void stdout;
+  } finally {
+    await stopStack(stack);
+  }
+  const summary = (key: 'tempoMs' | 'lokiMs' | 'prometheusMs') => ({
+    p50: percentile(results.map((r) => r[key]), 0.5),
+    p95: percentile(results.map((r) => r[key]), 0.95),
+    missing: results.filter((r) => Number.isNaN(r[key])).length,
+  });
+  const report = {
+    benchmark: 'time from a request to its telemetry being queryable, native stack',
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, node: process.version },
+    requests: REQUESTS,
+    note: 'POST /api/orders through the gateway, 300 ms apart, no other load; Prometheus = the request counted in the scraped histogram (15 s scrape interval)',
+    latencyMs: { tempo: summary('tempoMs'), loki: summary('lokiMs'), prometheus: summary('prometheusMs') },
+    idleRssMiB: memory,
+  };
+  mkdirSync(path.dirname(OUT), { recursive: true });
+  writeFileSync(OUT, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\nwritten to ${OUT}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,17 +1,15 @@
 // Benchmark: how long after a request its trace is queryable in Tempo, its log lines in Loki and its latency
 // observation in Prometheus (p50/p95 over BENCH_REQUESTS requests), and the resident memory of each component of
 // the native stack at idle. Starts its own stack on free ports.   npm run bench:pipeline
-import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { status } from '@lookout/native-stack';
 import { sleep, WRITE_KEY } from '@lookout/testkit';
 import { lokiLines, promQuery, tempoTrace } from '../test/backends.js';
 import { startStack, stopStack } from '../test/stack.js';
 
-const exec = promisify(execFile);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 50);
 const OUT = path.resolve(__dirname, '../../../bench-results/pipeline-latency.json');
 
@@ -61,9 +59,8 @@ async function main(): Promise<void> {
   // No background load: each observation must be this benchmark's own.
   const stack = await startStack({ loadgenRate: 0 });
   const results: { tempoMs: number; lokiMs: number; prometheusMs: number }[] = [];
-  let memory: Record<string, number> = {};
+  let memory: Record<string, number>;
   try {
-    const conf = path.join(stack.dataDir, 'supervisor', 'supervisord.conf');
     await sleep(20_000);
     const countNow = async () =>
       (await promQuery(stack, 'sum(http_server_request_duration_seconds_count{job="gateway", http_route="/api/orders"})'))[0]?.value ?? 0;
@@ -95,16 +92,14 @@ async function main(): Promise<void> {
     }
     await Promise.all(runs);
     await sleep(30_000);
-    const { stdout } = await exec('supervisorctl', ['-c', conf, 'pid', 'all']).catch((e: { stdout: string }) => e);
     const names = ['postgres', 'redis', 'rabbitmq', 'prometheus', 'alertmanager', 'loki', 'tempo', 'otel-collector', 'catalog', 'orders', 'fulfillment', 'gateway', 'loadgen'];
-    const status = (await exec('supervisorctl', ['-c', conf, 'status']).catch((e: { stdout: string }) => e)).stdout;
+    const programs = await status(stack);
     memory = Object.fromEntries(
       names
-        .map((name) => [name, Number(new RegExp(`^${name}\\s+RUNNING\\s+pid (\\d+)`, 'm').exec(status)?.[1] ?? 0)] as const)
+        .map((name) => [name, Number(new RegExp(`^${name}\\s+RUNNING\\s+pid (\\d+)`, 'm').exec(programs)?.[1] ?? 0)] as const)
         .filter(([, pid]) => pid > 0)
         .map(([name, pid]) => [name, treeRssMiB(pid)]),
     );
-    void stdout;
   } finally {
     await stopStack(stack);
   }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { control, type StackSettings } from '@lookout/native-stack';
-import { sleep, waitFor, WRITE_KEY } from '@lookout/testkit';
+import { scrape, sleep, sumOf, waitFor, WRITE_KEY } from '@lookout/testkit';
+import { control, status, type StackSettings } from '@lookout/native-stack';
 import { collectorMetric, lokiLines, promExemplars, promQuery, tempoTrace, type TraceSpan } from './backends.js';
 import { startStack, stopStack } from './stack.js';
 
@@ -112,4 +113,28 @@ describe('the native stack, end to end', { timeout: 60 * 60 * 1000 }, () => {
       assert.equal(await collectorMetric(s(), /^otelcol_exporter_send_failed_/), 0, 'the collector gave up on data');
     });
   }
+
+  it('keeps serving without error while the collector is down, and counts the telemetry it could not send', async () => {
+    const gateway = `http://127.0.0.1:${s().ports.gateway}`;
+    const failed = async () => sumOf(await scrape(gateway), 'otel_sdk_exported_items_total', { outcome: 'failure' });
+    const rssMiB = async () => {
+      const pid = Number(/^gateway\s+RUNNING\s+pid (\d+)/m.exec(await status(s()))?.[1]);
+      return Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+    };
+    const failedBefore = await failed();
+    const rssBefore = await rssMiB();
+    await control(s(), 'stop', 'otel-collector');
+    try {
+      for (let i = 0; i < 100; i++) {
+        const res = await fetch(`${gateway}/api/products/${1 + (i % 50)}`, { headers: { 'x-api-key': WRITE_KEY } });
+        await res.arrayBuffer();
+        assert.equal(res.status, 200);
+      }
+      await waitFor('lost spans to be counted', async () => ((await failed()) > failedBefore ? true : undefined), 60_000, 1000);
+      const growth = (await rssMiB()) - rssBefore;
+      assert.ok(growth < 100, `the gateway grew by ${growth.toFixed(0)} MiB while the collector was down`);
+    } finally {
+      await control(s(), 'start', 'otel-collector');
+    }
+  });
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseMix, runLoad } from '@lookout/loadgen';
 import { ShopStack, WRITE_KEY } from '@lookout/testkit';
 
-const RATES = (process.env.BENCH_RATES ?? '100,200,300,400,600,800').split(',').map(Number);
+const RATES = (process.env.BENCH_RATES ?? '200,400,600,800,1000,1200,1500,2000').split(',').map(Number);
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 10);
 const MIX = 'browse=75,search=20,order=5';
 const OUT = path.resolve(__dirname, '../../../../bench-results/gateway-throughput.json');

@@ -1,13 +1,12 @@
 // Benchmark: how long after a request its trace is queryable in Tempo, its log lines in Loki and its latency
 // observation in Prometheus (p50/p95 over BENCH_REQUESTS requests), and the resident memory of each component of
 // the native stack at idle. Starts its own stack on free ports.   npm run bench:pipeline
-import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { status } from '@lookout/native-stack';
-import { sleep, WRITE_KEY } from '@lookout/testkit';
-import { lokiLines, promQuery, tempoTrace } from '../test/backends.js';
+import { sleep } from '@lookout/testkit';
+import { lokiLines, promQuery, tempoTrace, tracedOrder } from '../test/backends.js';
 import { startStack, stopStack } from '../test/stack.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 50);
@@ -66,18 +65,7 @@ async function main(): Promise<void> {
       (await promQuery(stack, 'sum(http_server_request_duration_seconds_count{job="gateway", http_route="/api/orders"})'))[0]?.value ?? 0;
     const runs: Promise<void>[] = [];
     for (let i = 0; i < REQUESTS; i++) {
-      const traceId = randomBytes(16).toString('hex');
-      const res = await fetch(`http://127.0.0.1:${stack.ports.gateway}/api/orders`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-api-key': WRITE_KEY,
-          'idempotency-key': randomUUID(),
-          traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
-        },
-        body: JSON.stringify({ customerEmail: 'bench@example.com', items: [{ productId: 1 + i, quantity: 1 }] }),
-      });
-      await res.arrayBuffer();
+      const { traceId } = await tracedOrder(stack, 1 + i);
       const seen = i + 1;
       runs.push(
         Promise.all([

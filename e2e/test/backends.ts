@@ -1,3 +1,5 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { WRITE_KEY } from '@lookout/testkit';
 import type { StackSettings } from '@lookout/native-stack';
 import { getJson } from './stack.js';
 
@@ -110,4 +112,24 @@ export async function collectorMetric(s: StackSettings, pattern: RegExp): Promis
     if (pattern.test(name)) total += Number(line.trim().split(/\s+/).at(-1));
   }
   return total;
+}
+
+/**
+ * Places an order through the gateway inside a trace of our own (a traceparent we chose), so that the request's
+ * telemetry can be looked up by that trace id.
+ */
+export async function tracedOrder(s: StackSettings, productId: number): Promise<{ status: number; orderId: number; traceId: string }> {
+  const traceId = randomBytes(16).toString('hex');
+  const res = await fetch(`http://127.0.0.1:${s.ports.gateway}/api/orders`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-api-key': WRITE_KEY,
+      'idempotency-key': randomUUID(),
+      traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+    },
+    body: JSON.stringify({ customerEmail: 'e2e@example.com', items: [{ productId, quantity: 1 }] }),
+  });
+  const body = (await res.json()) as { id?: number };
+  return { status: res.status, orderId: body.id ?? Number.NaN, traceId };
 }

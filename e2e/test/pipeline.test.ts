@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { scrape, sleep, sumOf, waitFor, WRITE_KEY } from '@lookout/testkit';
 import { control, status, type StackSettings } from '@lookout/native-stack';
-import { collectorMetric, lokiLines, promExemplars, promQuery, tempoTrace, type TraceSpan } from './backends.js';
+import { collectorMetric, lokiLines, promExemplars, promQuery, tempoTrace, tracedOrder, type TraceSpan } from './backends.js';
 import { startStack, stopStack } from './stack.js';
 
 const OUTAGE_MS = Number(process.env.E2E_OUTAGE_SECONDS ?? 120) * 1000;
@@ -21,21 +20,10 @@ describe('the native stack, end to end', { timeout: 60 * 60 * 1000 }, () => {
     await stopStack(stack);
   });
 
-  /** Places an order through the gateway inside a trace of our own; returns the order id and trace id. */
-  async function tracedOrder(): Promise<{ orderId: number; traceId: string }> {
-    const traceId = randomBytes(16).toString('hex');
-    const res = await fetch(`http://127.0.0.1:${s().ports.gateway}/api/orders`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-api-key': WRITE_KEY,
-        'idempotency-key': randomUUID(),
-        traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
-      },
-      body: JSON.stringify({ customerEmail: 'e2e@example.com', items: [{ productId: 1 + Math.floor(Math.random() * 100), quantity: 1 }] }),
-    });
-    assert.equal(res.status, 201, await res.clone().text());
-    return { orderId: ((await res.json()) as { id: number }).id, traceId };
+  async function order(): Promise<{ orderId: number; traceId: string }> {
+    const placed = await tracedOrder(s(), 1 + Math.floor(Math.random() * 100));
+    assert.equal(placed.status, 201);
+    return placed;
   }
 
   const completeTrace = async (traceId: string): Promise<TraceSpan[] | undefined> => {
@@ -47,7 +35,7 @@ describe('the native stack, end to end', { timeout: 60 * 60 * 1000 }, () => {
   };
 
   it('puts one request\'s trace in Tempo, its logs in Loki and its metrics in Prometheus, correlated', async () => {
-    const { orderId, traceId } = await tracedOrder();
+    const { orderId, traceId } = await order();
 
     const spans = await waitFor(`trace ${traceId} complete in Tempo`, () => completeTrace(traceId), 90_000, 1000);
     const services = new Set(spans.map((sp) => sp.service));
@@ -91,7 +79,7 @@ describe('the native stack, end to end', { timeout: 60 * 60 * 1000 }, () => {
       const markers: { orderId: number; traceId: string }[] = [];
       const end = Date.now() + OUTAGE_MS;
       while (Date.now() < end) {
-        markers.push(await tracedOrder());
+        markers.push(await order());
         await sleep(Math.max(0, Math.min(5_000, end - Date.now())));
       }
       await control(s(), 'start', backend);

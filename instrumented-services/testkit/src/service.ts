@@ -94,3 +94,23 @@ export class ServiceProcess {
 }
 
 export { freePort };
+
+/** An HTTP answer with its body parsed as JSON (or `{ text }` when it is not JSON). */
+export interface JsonAnswer {
+  status: number;
+  headers: Headers;
+  contentType: string;
+  body: Record<string, unknown>;
+}
+
+export async function fetchJson(url: string, init?: RequestInit): Promise<JsonAnswer> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    body = { text };
+  }
+  return { status: res.status, headers: res.headers, contentType: res.headers.get('content-type') ?? '', body };
+}

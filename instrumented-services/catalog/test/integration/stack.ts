@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { OtlpSink, PostgresServer, RedisServer, scrape, ServiceProcess, sumOf } from '@lookout/testkit';
+import { fetchJson, OtlpSink, PostgresServer, RedisServer, scrape, ServiceProcess, sumOf, type JsonAnswer } from '@lookout/testkit';
 import pg from 'pg';
 
 export const CATALOG_MAIN = path.resolve(__dirname, '../../src/main.js');
@@ -64,23 +64,8 @@ export const cacheResults = async (service: ServiceProcess) => {
   };
 };
 
-export interface JsonResponse {
-  status: number;
-  contentType: string;
-  headers: Headers;
-  body: Record<string, unknown>;
-}
-
-export async function request(service: ServiceProcess, pathname: string, init: RequestInit = {}): Promise<JsonResponse> {
-  const res = await service.fetch(pathname, init);
-  const text = await res.text();
-  let body: Record<string, unknown>;
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    body = { text };
-  }
-  return { status: res.status, contentType: res.headers.get('content-type') ?? '', headers: res.headers, body };
+export function request(service: ServiceProcess, pathname: string, init: RequestInit = {}): Promise<JsonAnswer> {
+  return fetchJson(`${service.baseUrl}${pathname}`, init);
 }
 
 export const json = (method: string, body: unknown): RequestInit => ({

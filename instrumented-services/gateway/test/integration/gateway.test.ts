@@ -4,19 +4,12 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { ADMIN_TOKEN, READ_KEY, ShopStack, waitFor, WRITE_KEY, type ReceivedSpan } from '@lookout/testkit';
+import { ADMIN_TOKEN, fetchJson, READ_KEY, ShopStack, waitFor, WRITE_KEY, type JsonAnswer, type ReceivedSpan } from '@lookout/testkit';
 import { SignJWT } from 'jose';
 
 const JWT_SECRET = 'a-test-secret-that-is-long-enough-0123456789';
 const SPAN_KIND = { SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 };
 const LOADGEN = path.resolve(__dirname, '../../../../loadgen/dist/src/cli.js');
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  contentType: string;
-  body: Record<string, unknown>;
-}
 
 describe('gateway in front of the whole shop', () => {
   let stack: ShopStack;
@@ -28,18 +21,10 @@ describe('gateway in front of the whole shop', () => {
     await stack.stop();
   });
 
-  async function call(pathname: string, init: RequestInit & { key?: string | null } = {}): Promise<Answer> {
+  function call(pathname: string, init: RequestInit & { key?: string | null } = {}): Promise<JsonAnswer> {
     const headers = new Headers(init.headers);
     if (init.key !== null) headers.set('x-api-key', init.key ?? WRITE_KEY);
-    const res = await stack.service('gateway').fetch(pathname, { ...init, headers });
-    const text = await res.text();
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      body = { text };
-    }
-    return { status: res.status, headers: res.headers, contentType: res.headers.get('content-type') ?? '', body };
+    return fetchJson(`${stack.service('gateway').baseUrl}${pathname}`, { ...init, headers });
   }
   const order = (key: string, body: unknown, extra: Record<string, string> = {}) =>
     call('/api/orders', {

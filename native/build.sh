@@ -98,6 +98,8 @@ if [ "${1:-}" = "--print-dir" ]; then
     v_var="$(echo "$c" | tr 'a-z-' 'A-Z_')_VERSION"
     if [ "$c" = otelcol ]; then
       echo "$c $(bindir "$c" "$(otelcol_key)")"
+    elif [ "$c" = tempo ]; then
+      echo "$c $(bindir "$c" "$TEMPO_VERSION-$TEMPO_COMMIT")"
     else
       echo "$c $(bindir "$c" "${!v_var}")"
     fi
@@ -117,7 +119,7 @@ for c in "${components[@]}"; do
     prometheus) build_into prometheus "$PROMETHEUS_VERSION" promtool build_prometheus ;;
     otelcol) build_into otelcol "$(otelcol_key)" otelcol-lookout build_otelcol ;;
     loki) build_into loki "$LOKI_VERSION" loki build_loki ;;
-    tempo) build_into tempo "$TEMPO_VERSION" tempo build_tempo ;;
+    tempo) build_into tempo "$TEMPO_VERSION-$TEMPO_COMMIT" tempo build_tempo ;;
     *) echo "unknown component: $c (one of: ${all[*]})" >&2; exit 2 ;;
   esac
 done

@@ -133,4 +133,14 @@ describe('docker-compose.yml', () => {
       }
     }
   });
+
+  it('has a small-footprint env file whose settings the compose file really uses', () => {
+    const text = readFileSync(path.join(REPO, 'docker-compose.yml'), 'utf8');
+    const small = readFileSync(path.join(REPO, 'small.env'), 'utf8')
+      .split('\n')
+      .filter((line) => /^[A-Z_]+=/.test(line))
+      .map((line) => line.split('=')[0] as string);
+    assert.ok(small.length > 5);
+    for (const name of small) assert.ok(text.includes(`\${${name}:-`), `small.env sets ${name}, which compose never reads`);
+  });
 });

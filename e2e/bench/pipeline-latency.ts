@@ -1,16 +1,13 @@
 // Benchmark: how long after a request its trace is queryable in Tempo, its log lines in Loki and its latency
 // observation in Prometheus (p50/p95 over BENCH_REQUESTS requests), and the resident memory of each component of
 // the native stack at idle. Starts its own stack on free ports.   npm run bench:pipeline
-import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import path from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { status } from '@lookout/native-stack';
-import { sleep } from '@lookout/testkit';
+import { runBench, sleep, writeBenchResult } from '@lookout/testkit';
 import { lokiLines, promQuery, tempoTrace, tracedOrder } from '../test/backends.js';
 import { startStack, stopStack } from '../test/stack.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 50);
-const OUT = path.resolve(__dirname, '../../../bench-results/pipeline-latency.json');
 
 async function until(probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<number> {
   const started = performance.now();
@@ -96,21 +93,12 @@ async function main(): Promise<void> {
     p95: percentile(results.map((r) => r[key]), 0.95),
     missing: results.filter((r) => Number.isNaN(r[key])).length,
   });
-  const report = {
-    benchmark: 'time from a request to its telemetry being queryable, native stack',
-    date: new Date().toISOString(),
-    machine: { cpus: cpus().length, node: process.version },
+  writeBenchResult('pipeline-latency.json', 'time from a request to its telemetry being queryable, native stack', {
     requests: REQUESTS,
     note: 'POST /api/orders through the gateway, 300 ms apart, no other load; Prometheus = the request counted in the scraped histogram (15 s scrape interval)',
     latencyMs: { tempo: summary('tempoMs'), loki: summary('lokiMs'), prometheus: summary('prometheusMs') },
     idleRssMiB: memory,
-  };
-  mkdirSync(path.dirname(OUT), { recursive: true });
-  writeFileSync(OUT, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`${JSON.stringify(report, null, 2)}\nwritten to ${OUT}\n`);
+  });
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

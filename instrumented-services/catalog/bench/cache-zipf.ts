@@ -2,16 +2,14 @@
 // measured from the service's own /metrics. Starts its own Postgres, Redis and catalog on loopback.
 //   npm run bench                       (at the repository root)
 //   BENCH_READS=10000 BENCH_CONCURRENCY=16 BENCH_ZIPF_S=0.8,1.0,1.2
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { seededRandom, Zipf } from '@lookout/loadgen';
-import { OtlpSink, PostgresServer, RedisServer, scrape, ServiceProcess, sumOf } from '@lookout/testkit';
+import { OtlpSink, PostgresServer, RedisServer, runBench, scrape, ServiceProcess, sumOf, writeBenchResult } from '@lookout/testkit';
 
 const READS = Number(process.env.BENCH_READS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const EXPONENTS = (process.env.BENCH_ZIPF_S ?? '0.8,1.0,1.2').split(',').map(Number);
 const PRODUCTS = 10_000;
-const OUT = path.resolve(__dirname, '../../../../bench-results/catalog-cache.json');
 
 interface Counters {
   hit: number;
@@ -104,28 +102,13 @@ async function main(): Promise<void> {
     await catalog.stop();
     await Promise.all([postgres.destroy(), redis.destroy(), sink.stop()]);
   }
-  mkdirSync(path.dirname(OUT), { recursive: true });
-  writeFileSync(
-    OUT,
-    `${JSON.stringify(
-      {
-        benchmark: 'catalog cache-aside under Zipf-distributed reads',
-        date: new Date().toISOString(),
-        machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
-        products: PRODUCTS,
-        concurrency: CONCURRENCY,
-        cacheTtlSeconds: 300,
-        note: 'cold = first READS reads on an empty cache; warm = the next READS reads with the same distribution',
-        results,
-      },
-      null,
-      2,
-    )}\n`,
-  );
-  process.stdout.write(`written to ${OUT}\n`);
+  writeBenchResult('catalog-cache.json', 'catalog cache-aside under Zipf-distributed reads', {
+    products: PRODUCTS,
+    concurrency: CONCURRENCY,
+    cacheTtlSeconds: 300,
+    note: 'cold = first READS reads on an empty cache; warm = the next READS reads with the same distribution',
+    results,
+  });
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

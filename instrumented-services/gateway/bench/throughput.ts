@@ -2,16 +2,12 @@
 // Starts the whole shop on loopback (real Postgres, Redis, RabbitMQ), then runs loadgen at increasing rates.
 //   npm run bench:gateway            (at the repository root)
 //   BENCH_RATES=100,200,400 BENCH_STEP_SECONDS=10
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import path from 'node:path';
 import { parseMix, runLoad } from '@lookout/loadgen';
-import { ShopStack, WRITE_KEY } from '@lookout/testkit';
+import { runBench, ShopStack, writeBenchResult, WRITE_KEY } from '@lookout/testkit';
 
 const RATES = (process.env.BENCH_RATES ?? '200,400,600,800,1000,1200,1500,2000').split(',').map(Number);
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 10);
 const MIX = 'browse=75,search=20,order=5';
-const OUT = path.resolve(__dirname, '../../../../bench-results/gateway-throughput.json');
 
 async function main(): Promise<void> {
   const stack = await ShopStack.start({
@@ -55,28 +51,13 @@ async function main(): Promise<void> {
     await stack.stop();
   }
   const sustained = steps.filter((s) => s.errorRatio < 0.01 && s.skipped === 0 && s.achievedRps >= 0.95 * s.targetRps).at(-1);
-  mkdirSync(path.dirname(OUT), { recursive: true });
-  writeFileSync(
-    OUT,
-    `${JSON.stringify(
-      {
-        benchmark: 'gateway throughput, read-heavy mix, whole shop on one machine',
-        date: new Date().toISOString(),
-        machine: { cpus: cpus().length, node: process.version },
-        mix: MIX,
-        stepSeconds: STEP_SECONDS,
-        note: 'load generator, four services, Postgres, Redis and RabbitMQ share the same cores',
-        sustained: sustained === undefined ? null : { rps: sustained.achievedRps, p99Ms: sustained.latencyMs.p99 },
-        steps,
-      },
-      null,
-      2,
-    )}\n`,
-  );
-  process.stdout.write(`written to ${OUT}\n`);
+  writeBenchResult('gateway-throughput.json', 'gateway throughput, read-heavy mix, whole shop on one machine', {
+    mix: MIX,
+    stepSeconds: STEP_SECONDS,
+    note: 'load generator, four services, Postgres, Redis and RabbitMQ share the same cores',
+    sustained: sustained === undefined ? null : { rps: sustained.achievedRps, p99Ms: sustained.latencyMs.p99 },
+    steps,
+  });
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -7,3 +7,4 @@ export { fetchJson, ServiceProcess, type JsonAnswer, type LogLine } from './serv
 export { parseMetrics, scrape, sumOf, type Sample } from './metrics.js';
 export { RabbitMQServer } from './rabbitmq.js';
 export { ADMIN_TOKEN, READ_KEY, serviceEntry, ShopStack, WRITE_KEY, type ShopService } from './shop.js';
+export { BENCH_RESULTS, runBench, writeBenchResult } from './bench.js';

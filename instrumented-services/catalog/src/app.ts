@@ -1,5 +1,7 @@
-import { classifyPgError, createServiceApp, type FaultRegistry, type ServiceSettings } from '@lookout/service-kit';
-import type { DependencyCheck, Logger } from '@lookout/telemetry';
+import { classifyPgError } from '@lookout/clients';
+import { createServiceApp, type DependencyCheck, type FaultRegistry, type ServiceSettings } from '@lookout/http-kit';
+import type { ShopFault } from '@lookout/shop-contracts';
+import type { Logger } from '@lookout/telemetry';
 import type { CacheAside } from './cache.js';
 import type { Product, ProductsRepository } from './products-repo.js';
 import { productRoutes } from './routes.js';
@@ -9,7 +11,7 @@ export function createApp(deps: {
   http: ServiceSettings;
   repo: ProductsRepository;
   cache: CacheAside<Product>;
-  faults: FaultRegistry;
+  faults: FaultRegistry<ShopFault>;
   checks: DependencyCheck[];
   logger: Logger;
 }) {

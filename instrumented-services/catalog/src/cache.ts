@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { cacheCoalesced, cacheRequests, type Logger } from '@lookout/telemetry';
+import { createCounter, metrics, type Logger } from '@lookout/telemetry';
 import type { Redis } from 'ioredis';
 
 export interface CacheAsideOptions {
@@ -15,6 +15,9 @@ export interface CacheAsideOptions {
 // Deletes the lock only if we still hold it: a lock that expired and was taken by another loader stays.
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 const POLL_INTERVAL_MS = 20;
+
+const cacheRequests = createCounter(metrics.cacheRequests);
+const cacheCoalesced = createCounter(metrics.cacheCoalescedRequests);
 
 interface Envelope<T> {
   v: T | null;
@@ -36,14 +39,18 @@ export class CacheAside<T> {
     private readonly redis: Redis,
     private readonly options: CacheAsideOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // Zero-valued series from the start: a hit ratio on an idle cache is 0/0 (no data), not a missing metric.
+    for (const result of ['hit', 'miss', 'error'] as const) cacheRequests.inc({ cache_name: options.name, cache_result: result }, 0);
+    cacheCoalesced.inc({ cache_name: options.name }, 0);
+  }
 
   private key(id: string): string {
     return `${this.options.name}:${id}`;
   }
 
   private count(result: 'hit' | 'miss' | 'error'): void {
-    cacheRequests.inc({ cache_name: this.options.name, result });
+    cacheRequests.inc({ cache_name: this.options.name, cache_result: result });
   }
 
   async get(id: string, load: () => Promise<T | null>): Promise<T | null> {

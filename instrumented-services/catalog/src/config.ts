@@ -1,4 +1,6 @@
-import { envBool, envInt, parseEnv, postgresEnv, postgresSettings, redisEnv, serviceEnv, serviceSettings } from '@lookout/service-kit';
+import { postgresEnv, postgresSettings, redisEnv } from '@lookout/clients';
+import { envBool, envInt, parseEnv } from '@lookout/config';
+import { serviceEnv, serviceSettings } from '@lookout/http-kit';
 import { z } from 'zod';
 
 const schema = z.object({

@@ -1,6 +1,8 @@
 import path from 'node:path';
-import { createPgPool, createRedis, FaultRegistry, postgresCheck, runMigrations, runService } from '@lookout/service-kit';
-import { createLogger, serve } from '@lookout/telemetry';
+import { createPgPool, createRedis, postgresCheck, redisCheck, runMigrations } from '@lookout/clients';
+import { FaultRegistry, runService, serve } from '@lookout/http-kit';
+import { shopFaultSpec, SUPPORTED_FAULTS } from '@lookout/shop-contracts';
+import { createLogger } from '@lookout/telemetry';
 import { createApp } from './app.js';
 import { CacheAside } from './cache.js';
 import { loadConfig } from './config.js';
@@ -13,7 +15,7 @@ runService('catalog', async () => {
 
   const pool = createPgPool(config.postgres, 'catalog', logger);
   const redis = createRedis(config.redis, 'catalog', logger);
-  const faults = new FaultRegistry(new Set(['latency', 'errors', 'slow_queries', 'cache_bypass']), logger);
+  const faults = new FaultRegistry(shopFaultSpec, SUPPORTED_FAULTS.catalog, logger);
   if (config.postgres.migrateOnStart) {
     await runMigrations({ databaseUrl: config.postgres.url, dir: path.resolve(__dirname, '../../migrations'), table: 'pgmigrations' }, logger);
   }
@@ -25,7 +27,7 @@ runService('catalog', async () => {
     cache: new CacheAside<Product>(redis, { name: 'product', ...config.cache }, logger),
     faults,
     logger,
-    checks: [postgresCheck(pool), { name: 'redis', critical: false, check: () => redis.ping() }],
+    checks: [postgresCheck(pool), redisCheck(redis, false)],
   });
   await serve(app, { ...config.http, logger, lifecycle, onShutdown: [() => pool.end(), () => redis.quit()] });
 });

@@ -1,4 +1,4 @@
-import { timeDbOperation } from '@lookout/telemetry';
+import { timeDbOperation } from '@lookout/clients';
 import type pg from 'pg';
 
 export interface Product {

@@ -1,4 +1,6 @@
-import { HttpProblem, isUniqueViolation, problems, validate, type FaultRegistry } from '@lookout/service-kit';
+import { isUniqueViolation } from '@lookout/clients';
+import { HttpProblem, problems, validate, type FaultRegistry } from '@lookout/http-kit';
+import type { ShopFault } from '@lookout/shop-contracts';
 import type { Logger } from '@lookout/telemetry';
 import { Router } from 'express';
 import type { CacheAside } from './cache.js';
@@ -19,7 +21,7 @@ function skuConflict(sku: string, cause: unknown): HttpProblem {
 export function productRoutes(deps: {
   repo: ProductsRepository;
   cache: CacheAside<Product>;
-  faults: FaultRegistry;
+  faults: FaultRegistry<ShopFault>;
   logger: Logger;
 }): Router {
   const { repo, cache, faults, logger } = deps;

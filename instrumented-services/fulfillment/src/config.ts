@@ -1,4 +1,6 @@
-import { envInt, parseEnv, postgresEnv, postgresSettings, rabbitmqEnv, serviceEnv, serviceSettings } from '@lookout/service-kit';
+import { postgresEnv, postgresSettings, rabbitmqEnv } from '@lookout/clients';
+import { envInt, parseEnv } from '@lookout/config';
+import { serviceEnv, serviceSettings } from '@lookout/http-kit';
 import { z } from 'zod';
 
 const schema = z.object({

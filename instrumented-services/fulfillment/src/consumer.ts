@@ -1,20 +1,19 @@
-import { assertTopology, type FaultRegistry, topology } from '@lookout/service-kit';
-import { exemplarFor, observeWithExemplar, promClient, registry, timeDbOperation, type Logger } from '@lookout/telemetry';
+import { timeDbOperation } from '@lookout/clients';
+import type { FaultRegistry } from '@lookout/http-kit';
+import { assertTopology, orderCreatedEvent, topology, type ShopFault } from '@lookout/shop-contracts';
+import { createGauge, exemplarFor, metrics, observeWithExemplar, OTHER, type Logger } from '@lookout/telemetry';
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type pg from 'pg';
-import { z } from 'zod';
+import { ZodError } from 'zod';
 import { Batcher } from './batcher.js';
 import type { FulfillmentConfig } from './config.js';
-import { consumed, consumerLag, deadLettered, ordersConfirmed, processingDuration, retries } from './metrics.js';
+import { consumed, consumedFrom, consumerLag, deadLettered, ordersConfirmed, processingDuration, retries } from './metrics.js';
 
-const orderCreated = z.object({
-  orderId: z.number().int().positive(),
-  customerEmail: z.string(),
-  totalCents: z.number().int().nonnegative(),
-  currency: z.string(),
-  items: z.array(z.object({ productId: z.number(), quantity: z.number() })).min(1),
-});
+/** error.type of a failed attempt: a message that is not a valid order event, or anything else. */
+function errorType(err: unknown): string {
+  return err instanceof ZodError || err instanceof SyntaxError ? 'invalid_message' : OTHER;
+}
 
 const ATTEMPT_HEADER = 'x-lookout-attempt';
 
@@ -33,7 +32,7 @@ export class OrderConsumer {
     private readonly pool: pg.Pool,
     connection: AmqpConnectionManager,
     private readonly config: FulfillmentConfig,
-    private readonly faults: FaultRegistry,
+    private readonly faults: FaultRegistry<ShopFault>,
     private readonly logger: Logger,
   ) {
     this.batcher = new Batcher((ids) => this.confirm(ids), config.batch.size, config.batch.intervalMs);
@@ -49,22 +48,16 @@ export class OrderConsumer {
       },
     });
     const channel = this.channel;
-    new promClient.Gauge({
-      name: 'messaging_queue_depth',
-      help: 'Messages ready in each queue of the order topology.',
-      labelNames: ['messaging_destination_name'] as const,
-      registers: [registry],
-      collect: async function (this: promClient.Gauge<'messaging_destination_name'>) {
-        this.reset();
-        for (const queue of [topology.queue, topology.retryQueue, topology.deadLetterQueue]) {
-          try {
-            const info = await channel.checkQueue(queue);
-            this.set({ messaging_destination_name: queue }, info.messageCount);
-          } catch {
-            // broker unreachable: no sample rather than a wrong one
-          }
+    createGauge(metrics.messagingQueueMessages, async (gauge) => {
+      gauge.reset();
+      for (const queue of [topology.queue, topology.retryQueue, topology.deadLetterQueue]) {
+        try {
+          const info = await channel.checkQueue(queue);
+          gauge.set({ messaging_destination_name: queue }, info.messageCount);
+        } catch {
+          // broker unreachable: no sample rather than a wrong one
         }
-      },
+      }
     });
   }
 
@@ -90,21 +83,21 @@ export class OrderConsumer {
     }
     while (this.faults.get('consumer_paused') !== undefined) await sleep(200);
     const attempt = Number((msg.properties.headers ?? {})[ATTEMPT_HEADER] ?? 1);
-    let outcome: 'processed' | 'retried' | 'dead_lettered' = 'processed';
+    let error_type = '';
     try {
-      const event = orderCreated.parse(JSON.parse(msg.content.toString('utf8')));
+      const event = orderCreatedEvent.parse(JSON.parse(msg.content.toString('utf8')));
       await this.simulatePayment();
       this.logger.info('order confirmation e-mail sent', { order_id: event.orderId, to: event.customerEmail, attempt });
       await this.batcher.add(event.orderId);
       this.channel.ack(msg);
     } catch (err) {
-      outcome = attempt >= this.config.consumer.maxAttempts ? 'dead_lettered' : 'retried';
-      await this.giveBack(msg, attempt, outcome, err);
+      error_type = errorType(err);
+      await this.giveBack(msg, attempt, attempt >= this.config.consumer.maxAttempts ? 'dead_lettered' : 'retried', err);
     }
-    consumed.inc({ messaging_destination_name: queue, outcome });
+    consumed.inc({ ...consumedFrom, error_type });
     observeWithExemplar(
       processingDuration,
-      { messaging_destination_name: queue, outcome },
+      { ...consumedFrom, error_type },
       (performance.now() - started) / 1000,
       exemplarFor(),
     );

@@ -1,5 +1,7 @@
-import { connectRabbitMQ, createPgPool, createServiceApp, FaultRegistry, postgresCheck, rabbitmqCheck, runService } from '@lookout/service-kit';
-import { createLogger, serve } from '@lookout/telemetry';
+import { connectRabbitMQ, createPgPool, postgresCheck, rabbitmqCheck } from '@lookout/clients';
+import { createServiceApp, FaultRegistry, runService, serve } from '@lookout/http-kit';
+import { shopFaultSpec, SUPPORTED_FAULTS } from '@lookout/shop-contracts';
+import { createLogger } from '@lookout/telemetry';
 import { loadConfig } from './config.js';
 import { OrderConsumer } from './consumer.js';
 
@@ -9,7 +11,7 @@ runService('fulfillment', async () => {
 
   const pool = createPgPool(config.postgres, 'fulfillment', logger);
   const rabbitmq = connectRabbitMQ(config.rabbitmqUrl, 'fulfillment', logger);
-  const faults = new FaultRegistry(new Set(['slow_queries', 'consumer_paused']), logger);
+  const faults = new FaultRegistry(shopFaultSpec, SUPPORTED_FAULTS.fulfillment, logger);
   const consumer = new OrderConsumer(pool, rabbitmq, config, faults, logger);
 
   // HTTP only for health, metrics and fault injection: the work arrives over RabbitMQ.

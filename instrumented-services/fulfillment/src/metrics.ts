@@ -1,44 +1,17 @@
-import { DURATION_BUCKETS, promClient, registry } from '@lookout/telemetry';
+import { topology } from '@lookout/shop-contracts';
+import { createCounter, createHistogram, createGauge, metrics } from '@lookout/telemetry';
 
-export const consumed = new promClient.Counter({
-  name: 'messaging_messages_consumed_total',
-  help: 'Messages consumed, by outcome: processed, retried or dead_lettered.',
-  labelNames: ['messaging_destination_name', 'outcome'] as const,
-  registers: [registry],
-});
+export const consumed = createCounter(metrics.messagingClientConsumedMessages);
+export const processingDuration = createHistogram(metrics.messagingProcessDuration);
+export const retries = createCounter(metrics.messagingRetriedMessages);
+export const deadLettered = createCounter(metrics.messagingDeadLetteredMessages);
+export const consumerLag = createGauge(metrics.messagingConsumerLag);
+export const ordersConfirmed = createCounter(metrics.fulfillmentOrdersConfirmed);
 
-export const processingDuration = new promClient.Histogram({
-  name: 'messaging_process_duration_seconds',
-  help: 'Time from receiving a message to its acknowledgement, including the batched database write.',
-  labelNames: ['messaging_destination_name', 'outcome'] as const,
-  buckets: DURATION_BUCKETS,
-  enableExemplars: true,
-  registers: [registry],
-});
+/** The labels of the one queue fulfillment consumes. */
+export const consumedFrom = { messaging_system: 'rabbitmq', messaging_destination_name: topology.queue } as const;
 
-export const retries = new promClient.Counter({
-  name: 'messaging_retries_total',
-  help: 'Messages sent to the retry queue after a failed attempt.',
-  labelNames: ['messaging_destination_name'] as const,
-  registers: [registry],
-});
-
-export const deadLettered = new promClient.Counter({
-  name: 'messaging_dead_lettered_total',
-  help: 'Messages moved to the dead-letter queue after their last attempt.',
-  labelNames: ['messaging_destination_name'] as const,
-  registers: [registry],
-});
-
-export const consumerLag = new promClient.Gauge({
-  name: 'messaging_consumer_lag_seconds',
-  help: 'Age of the most recently received message when it arrived (publish to consume).',
-  labelNames: ['messaging_destination_name'] as const,
-  registers: [registry],
-});
-
-export const ordersConfirmed = new promClient.Counter({
-  name: 'fulfillment_orders_confirmed_total',
-  help: 'Orders moved from pending to confirmed (an order delivered twice is counted once).',
-  registers: [registry],
-});
+// Zero-valued series from the start, so that alerts on retries or dead letters see 0 rather than nothing.
+consumed.inc({ ...consumedFrom, error_type: '' }, 0);
+retries.inc({ messaging_destination_name: topology.queue }, 0);
+deadLettered.inc({ messaging_destination_name: topology.queue }, 0);

@@ -1,5 +1,6 @@
-import { createServiceApp, type FaultRegistry, type ServiceSettings } from '@lookout/service-kit';
-import type { DependencyCheck, Logger } from '@lookout/telemetry';
+import { createServiceApp, type DependencyCheck, type FaultRegistry, type ServiceSettings } from '@lookout/http-kit';
+import type { ShopFault } from '@lookout/shop-contracts';
+import type { Logger } from '@lookout/telemetry';
 import type { RequestHandler } from 'express';
 import { authenticate } from './auth.js';
 import type { GatewayConfig } from './config.js';
@@ -12,7 +13,7 @@ export function createApp(deps: {
   auth: GatewayConfig['auth'];
   rateLimit: RequestHandler;
   upstreams: { catalog: Upstream; orders: Upstream };
-  faults: FaultRegistry;
+  faults: FaultRegistry<ShopFault>;
   checks: DependencyCheck[];
   logger: Logger;
 }) {

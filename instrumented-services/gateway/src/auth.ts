@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { HttpProblem } from '@lookout/service-kit';
+import { HttpProblem } from '@lookout/http-kit';
 import type { RequestHandler, Response } from 'express';
 import { jwtVerify } from 'jose';
 import { SCOPES, type GatewayConfig, type Scope } from './config.js';

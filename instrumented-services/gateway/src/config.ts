@@ -1,4 +1,6 @@
-import { envInt, envUrl, parseEnv, redisEnv, serviceEnv, serviceSettings } from '@lookout/service-kit';
+import { redisEnv } from '@lookout/clients';
+import { envInt, envUrl, parseEnv } from '@lookout/config';
+import { serviceEnv, serviceSettings } from '@lookout/http-kit';
 import { z } from 'zod';
 
 export const SCOPES = ['read', 'write'] as const;

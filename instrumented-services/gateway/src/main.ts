@@ -1,5 +1,7 @@
-import { createRedis, FaultRegistry, runService } from '@lookout/service-kit';
-import { createLogger, serve } from '@lookout/telemetry';
+import { createRedis, redisCheck } from '@lookout/clients';
+import { FaultRegistry, runService, serve } from '@lookout/http-kit';
+import { shopFaultSpec, SUPPORTED_FAULTS } from '@lookout/shop-contracts';
+import { createLogger } from '@lookout/telemetry';
 import { request } from 'undici';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
@@ -25,12 +27,12 @@ runService('gateway', async () => {
     auth: config.auth,
     rateLimit: rateLimit(redis, config.rateLimit, logger),
     upstreams,
-    faults: new FaultRegistry(new Set(['latency', 'errors']), logger),
+    faults: new FaultRegistry(shopFaultSpec, SUPPORTED_FAULTS.gateway, logger),
     logger,
     // The gateway answers (502/503/504, or with an in-memory rate limit) whatever is down behind it: none of these
     // makes it unready, all of them show as degraded.
     checks: [
-      { name: 'redis', critical: false, check: () => redis.ping() },
+      redisCheck(redis, false),
       { name: 'catalog', critical: false, check: upstreamCheck(config.upstreams.catalog) },
       { name: 'orders', critical: false, check: upstreamCheck(config.upstreams.orders) },
     ],

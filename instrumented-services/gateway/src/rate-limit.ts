@@ -1,15 +1,11 @@
-import { HttpProblem } from '@lookout/service-kit';
-import { promClient, registry, type Logger } from '@lookout/telemetry';
+import { HttpProblem } from '@lookout/http-kit';
+import { createCounter, metrics, type Logger } from '@lookout/telemetry';
 import type { RequestHandler, Response } from 'express';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { principalOf } from './auth.js';
 
-const rejected = new promClient.Counter({
-  name: 'gateway_rate_limited_requests_total',
-  help: 'Requests refused with 429 because the client spent its budget.',
-  registers: [registry],
-});
+const rejected = createCounter(metrics.gatewayRateLimitedRequests);
 
 function setHeaders(res: Response, limit: number, windowSeconds: number, state: RateLimiterRes): void {
   // draft-ietf-httpapi-ratelimit-headers, in the widely deployed three-header form.

@@ -1,4 +1,4 @@
-import { validate } from '@lookout/service-kit';
+import { validate } from '@lookout/http-kit';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { principalOf, requireScope } from './auth.js';

@@ -1,14 +1,10 @@
-import { HttpProblem } from '@lookout/service-kit';
-import { promClient, registry } from '@lookout/telemetry';
+import { HttpProblem } from '@lookout/http-kit';
+import { createCounter, metrics } from '@lookout/telemetry';
 import type { Request, Response } from 'express';
 import { Agent, errors, RetryAgent, request, type Dispatcher } from 'undici';
 
-const upstreamFailures = new promClient.Counter({
-  name: 'gateway_upstream_failures_total',
-  help: 'Upstream calls answered by the gateway itself with 502 or 504, by upstream and reason.',
-  labelNames: ['upstream', 'reason'] as const,
-  registers: [registry],
-});
+// error_type: timeout, unreachable, or the upstream's own 5xx status code (as the semantic conventions spell it).
+const upstreamFailures = createCounter(metrics.gatewayUpstreamFailures);
 
 // Headers a client may send that upstreams need; everything else stays at the edge.
 const FORWARDED_REQUEST_HEADERS = ['accept', 'content-type', 'idempotency-key'] as const;
@@ -38,6 +34,7 @@ export class Upstream {
     private readonly timeoutMs: number,
     retries: number,
   ) {
+    for (const error_type of ['timeout', 'unreachable']) upstreamFailures.inc({ upstream: name, error_type }, 0);
     this.agent = new Agent({ connectTimeout: timeoutMs, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connections: 128 });
     this.dispatcher = new RetryAgent(this.agent, {
       maxRetries: retries,
@@ -72,7 +69,7 @@ export class Upstream {
       if (err instanceof errors.RequestRetryError) throw this.exhausted(err);
       const code = errorCode(err);
       const timeout = TIMEOUT_CODES.has(code) || code === 'TIMEOUT';
-      upstreamFailures.inc({ upstream: this.name, reason: timeout ? 'timeout' : 'unreachable' });
+      upstreamFailures.inc({ upstream: this.name, error_type: timeout ? 'timeout' : 'unreachable' });
       throw new HttpProblem({
         status: timeout ? 504 : 502,
         type: timeout ? 'upstream-timeout' : 'upstream-unreachable',
@@ -87,7 +84,7 @@ export class Upstream {
     const status = upstream.statusCode;
     if (status >= 500 && status !== 503 && status !== 504) {
       await upstream.body.dump();
-      upstreamFailures.inc({ upstream: this.name, reason: `status_${status}` });
+      upstreamFailures.inc({ upstream: this.name, error_type: String(status) });
       throw new HttpProblem({
         status: 502,
         type: 'upstream-error',
@@ -109,7 +106,7 @@ export class Upstream {
   /** Retries ran out on a 502/503/504 answer: report it as the upstream's own status, with its Retry-After. */
   private exhausted(err: InstanceType<typeof errors.RequestRetryError>): HttpProblem {
     const status = err.statusCode === 503 || err.statusCode === 504 ? err.statusCode : 502;
-    upstreamFailures.inc({ upstream: this.name, reason: `status_${err.statusCode}` });
+    upstreamFailures.inc({ upstream: this.name, error_type: String(err.statusCode) });
     const retryAfter = (err.headers as Record<string, unknown> | undefined)?.['retry-after'];
     return new HttpProblem({
       status,

@@ -1,5 +1,7 @@
-import { classifyPgError, createServiceApp, type FaultRegistry, type ServiceSettings } from '@lookout/service-kit';
-import type { DependencyCheck, Logger } from '@lookout/telemetry';
+import { classifyPgError } from '@lookout/clients';
+import { createServiceApp, type DependencyCheck, type FaultRegistry, type ServiceSettings } from '@lookout/http-kit';
+import type { ShopFault } from '@lookout/shop-contracts';
+import type { Logger } from '@lookout/telemetry';
 import type { CatalogClient } from './catalog-client.js';
 import type { OrdersRepository } from './orders-repo.js';
 import { orderRoutes } from './routes.js';
@@ -10,7 +12,7 @@ export function createApp(deps: {
   repo: OrdersRepository;
   catalog: CatalogClient;
   onCreated: () => void;
-  faults: FaultRegistry;
+  faults: FaultRegistry<ShopFault>;
   checks: DependencyCheck[];
   logger: Logger;
 }) {

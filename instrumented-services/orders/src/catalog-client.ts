@@ -1,4 +1,4 @@
-import { HttpProblem, problems } from '@lookout/service-kit';
+import { HttpProblem, problems } from '@lookout/http-kit';
 import { Agent, request } from 'undici';
 
 export interface CatalogProduct {

@@ -1,4 +1,6 @@
-import { envBool, envInt, envUrl, parseEnv, postgresEnv, postgresSettings, rabbitmqEnv, serviceEnv, serviceSettings } from '@lookout/service-kit';
+import { postgresEnv, postgresSettings, rabbitmqEnv } from '@lookout/clients';
+import { envBool, envInt, envUrl, parseEnv } from '@lookout/config';
+import { serviceEnv, serviceSettings } from '@lookout/http-kit';
 import { z } from 'zod';
 
 const schema = z.object({

@@ -1,14 +1,8 @@
 import path from 'node:path';
-import {
-  connectRabbitMQ,
-  createPgPool,
-  FaultRegistry,
-  postgresCheck,
-  rabbitmqCheck,
-  runMigrations,
-  runService,
-} from '@lookout/service-kit';
-import { createLogger, serve } from '@lookout/telemetry';
+import { connectRabbitMQ, createPgPool, postgresCheck, rabbitmqCheck, runMigrations } from '@lookout/clients';
+import { FaultRegistry, runService, serve } from '@lookout/http-kit';
+import { shopFaultSpec, SUPPORTED_FAULTS } from '@lookout/shop-contracts';
+import { createLogger } from '@lookout/telemetry';
 import { createApp } from './app.js';
 import { CatalogClient } from './catalog-client.js';
 import { loadConfig } from './config.js';
@@ -27,7 +21,7 @@ runService('orders', async () => {
     );
   }
   const rabbitmq = connectRabbitMQ(config.rabbitmqUrl, 'orders', logger);
-  const faults = new FaultRegistry(new Set(['latency', 'errors', 'slow_queries', 'publish_blocked']), logger);
+  const faults = new FaultRegistry(shopFaultSpec, SUPPORTED_FAULTS.orders, logger);
   const relay = new OutboxRelay(pool, rabbitmq, { ...config.outbox, blocked: () => faults.get('publish_blocked') !== undefined }, logger);
   const catalog = new CatalogClient(config.catalog.url, config.catalog.timeoutMs);
 

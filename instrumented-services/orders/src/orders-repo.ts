@@ -1,13 +1,11 @@
-import { HttpProblem, inTransaction } from '@lookout/service-kit';
-import { timeDbOperation, type TraceCarrier } from '@lookout/telemetry';
+import { inTransaction, timeDbOperation } from '@lookout/clients';
+import { HttpProblem } from '@lookout/http-kit';
+import { topology, type OrderCreatedEvent, type OrderItem } from '@lookout/shop-contracts';
+import type { TraceCarrier } from '@lookout/telemetry';
 import type pg from 'pg';
-import { topology } from '@lookout/service-kit';
 
-export interface OrderItem {
-  productId: number;
-  quantity: number;
-  unitPriceCents: number;
-}
+export type { OrderItem };
+
 
 export interface Order {
   id: number;
@@ -32,15 +30,6 @@ export interface NewOrder {
   trace: TraceCarrier;
 }
 
-/** The event published for each accepted order. */
-export interface OrderCreatedEvent {
-  orderId: number;
-  customerEmail: string;
-  totalCents: number;
-  currency: string;
-  items: OrderItem[];
-  createdAt: string;
-}
 
 interface OrderRow {
   id: number;

@@ -1,19 +1,21 @@
-import { inTransaction, assertTopology, topology } from '@lookout/service-kit';
-import { promClient, registry, withoutTraceContext, withTraceContext, type Logger } from '@lookout/telemetry';
+import { inTransaction } from '@lookout/clients';
+import { assertTopology, topology } from '@lookout/shop-contracts';
+import { createCounter, createGauge, metrics, OTHER, withoutTraceContext, withTraceContext, type Logger } from '@lookout/telemetry';
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel } from 'amqplib';
 import type pg from 'pg';
 
-const published = new promClient.Counter({
-  name: 'outbox_published_total',
-  help: 'Outbox events published to RabbitMQ and confirmed by the broker.',
-  registers: [registry],
-});
-const publishFailures = new promClient.Counter({
-  name: 'outbox_publish_failures_total',
-  help: 'Relay rounds that failed to publish (broker unreachable or unconfirmed); their events stay in the outbox.',
-  registers: [registry],
-});
+const sent = createCounter(metrics.messagingClientSentMessages);
+const sentLabels = { messaging_system: 'rabbitmq', messaging_destination_name: topology.exchange };
+sent.inc({ ...sentLabels, error_type: '' }, 0);
+
+/** error.type of a failed publish: a publish timeout or a broker refusal; _OTHER for anything else. */
+function publishErrorType(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  if (/timeout/i.test(message)) return 'timeout';
+  if (/nack|reject/i.test(message)) return 'rejected';
+  return OTHER;
+}
 
 interface OutboxRow {
   id: number;
@@ -55,26 +57,35 @@ export class OutboxRelay {
       publishTimeout: options.publishTimeoutMs,
       setup: (channel: ConfirmChannel) => assertTopology(channel),
     });
-    new promClient.Gauge({
-      name: 'outbox_pending_messages',
-      help: 'Outbox events not yet published.',
-      registers: [registry],
-      collect: async function (this: promClient.Gauge) {
-        const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
-        this.set(rows[0]?.n ?? 0);
-      },
+    // Read from Postgres at scrape time. While Postgres cannot answer, both are absent rather than failing the
+    // whole scrape: /metrics keeps serving the RED metrics of exactly that incident.
+    createGauge(metrics.outboxPendingMessages, async (gauge) => {
+      gauge.reset();
+      const outbox = await this.outboxState();
+      if (outbox !== undefined) gauge.set(outbox.pending);
     });
-    new promClient.Gauge({
-      name: 'outbox_lag_seconds',
-      help: 'Age of the oldest outbox event not yet published (0 when none is waiting).',
-      registers: [registry],
-      collect: async function (this: promClient.Gauge) {
-        const { rows } = await pool.query<{ age: number | null }>(
-          'SELECT extract(epoch FROM now() - min(created_at))::float8 AS age FROM outbox WHERE sent_at IS NULL',
-        );
-        this.set(rows[0]?.age ?? 0);
-      },
+    createGauge(metrics.outboxLag, async (gauge) => {
+      gauge.reset();
+      const outbox = await this.outboxState();
+      if (outbox !== undefined) gauge.set(outbox.lagSeconds);
     });
+  }
+
+  private outboxQuery: Promise<{ pending: number; lagSeconds: number } | undefined> | undefined;
+
+  /** Pending count and lag in one query, shared by both gauges of one scrape; undefined when Postgres fails. */
+  private outboxState(): Promise<{ pending: number; lagSeconds: number } | undefined> {
+    this.outboxQuery ??= this.pool
+      .query<{ n: number; age: number | null }>(
+        `SELECT count(*)::int AS n, extract(epoch FROM now() - min(created_at))::float8 AS age
+           FROM outbox WHERE sent_at IS NULL`,
+      )
+      .then(({ rows }) => ({ pending: rows[0]?.n ?? 0, lagSeconds: rows[0]?.age ?? 0 }))
+      .catch(() => undefined)
+      .finally(() => {
+        this.outboxQuery = undefined;
+      });
+    return this.outboxQuery;
   }
 
   start(): void {
@@ -111,7 +122,6 @@ export class OutboxRelay {
       do sent = await this.relayBatch();
       while (sent === this.options.batchSize && !this.stopped);
     } catch (err) {
-      publishFailures.inc();
       this.logger.warn('outbox relay failed; events stay queued', { err: err instanceof Error ? err.message : String(err) });
     }
   }
@@ -125,21 +135,26 @@ export class OutboxRelay {
         [this.options.batchSize],
       );
       if (rows.length === 0) return 0;
-      await Promise.all(
-        rows.map((row) =>
-          withTraceContext(row.headers, () =>
-            this.channel.publish(topology.exchange, row.routing_key, Buffer.from(JSON.stringify(row.payload)), {
-              persistent: true,
-              contentType: 'application/json',
-              messageId: `outbox-${row.id}`,
-              timestamp: Math.floor(Date.now() / 1000),
-              type: row.routing_key,
-            }),
+      try {
+        await Promise.all(
+          rows.map((row) =>
+            withTraceContext(row.headers, () =>
+              this.channel.publish(topology.exchange, row.routing_key, Buffer.from(JSON.stringify(row.payload)), {
+                persistent: true,
+                contentType: 'application/json',
+                messageId: `outbox-${row.id}`,
+                timestamp: Math.floor(Date.now() / 1000),
+                type: row.routing_key,
+              }),
+            ),
           ),
-        ),
-      );
+        );
+      } catch (err) {
+        sent.inc({ ...sentLabels, error_type: publishErrorType(err) }, rows.length);
+        throw err;
+      }
       await client.query('UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
-      published.inc(rows.length);
+      sent.inc({ ...sentLabels, error_type: '' }, rows.length);
       return rows.length;
     });
   }

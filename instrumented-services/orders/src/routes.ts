@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { HttpProblem, problems, validate } from '@lookout/service-kit';
+import { HttpProblem, problems, validate } from '@lookout/http-kit';
 import { captureTraceContext, type Logger } from '@lookout/telemetry';
 import { Router } from 'express';
 import { unknownProducts, type CatalogClient } from './catalog-client.js';

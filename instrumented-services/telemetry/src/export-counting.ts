@@ -8,32 +8,34 @@ import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BatchLogRecordProcessor, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import client from 'prom-client';
-import { registry } from './metrics.js';
+import { metrics, OTHER } from './contract.js';
+import { createCounter } from './metrics.js';
 
 /**
  * Telemetry about telemetry: what the SDK exported, failed to export (collector down: the OTLP exporter gave up on a
  * batch) or dropped (its queue was full). Without these a collector outage would be silent in the service.
  */
-export const exportedItems = new client.Counter({
-  name: 'otel_sdk_exported_items_total',
-  help: 'Spans and log records handed to the OTLP exporter, by outcome: success, or failure (the batch was lost).',
-  labelNames: ['signal', 'outcome'] as const,
-  registers: [registry],
-});
+const exported = {
+  traces: createCounter(metrics.otelSdkExporterSpanExported),
+  logs: createCounter(metrics.otelSdkExporterLogExported),
+};
+const droppedSpans = createCounter(metrics.otelSdkProcessorSpanDropped);
+// Zero-valued series from the start, so that rate() and alerts see 0 rather than nothing on a healthy service.
+exported.traces.inc({ error_type: '' }, 0);
+exported.logs.inc({ error_type: '' }, 0);
+droppedSpans.inc({ error_type: 'queue_full' }, 0);
 
-export const droppedItems = new client.Counter({
-  name: 'otel_sdk_dropped_items_total',
-  help: 'Spans dropped before export because the batch queue was full (OTEL_BSP_MAX_QUEUE_SIZE).',
-  labelNames: ['signal', 'reason'] as const,
-  registers: [registry],
-});
+/** error.type of a failed export: the error's class name when it is a plain identifier, `_OTHER` otherwise. */
+function errorType(result: ExportResult): string {
+  const name = result.error?.name;
+  return name !== undefined && /^[A-Za-z][A-Za-z0-9]{0,39}$/.test(name) ? name : OTHER;
+}
 
 type Signal = 'traces' | 'logs';
 
 function count(signal: Signal, items: number, done: (result: ExportResult) => void) {
   return (result: ExportResult) => {
-    exportedItems.inc({ signal, outcome: result.code === ExportResultCode.SUCCESS ? 'success' : 'failure' }, items);
+    exported[signal].inc({ error_type: result.code === ExportResultCode.SUCCESS ? '' : errorType(result) }, items);
     done(result);
   };
 }
@@ -114,7 +116,7 @@ export class CountingDiagLogger implements DiagLogger {
   }
   warn(message: string, ...args: unknown[]): void {
     const dropped = DROPPED_SPANS.exec(message);
-    if (dropped !== null) droppedItems.inc({ signal: 'traces', reason: 'queue_full' }, Number(dropped[1]));
+    if (dropped !== null) droppedSpans.inc({ error_type: 'queue_full' }, Number(dropped[1]));
     this.console.warn(message, ...args);
   }
   info(message: string, ...args: unknown[]): void {

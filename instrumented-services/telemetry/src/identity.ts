@@ -5,6 +5,7 @@ import path from 'node:path';
 /** Who is emitting telemetry: the resource attributes every signal carries. */
 export interface ServiceIdentity {
   readonly name: string;
+  readonly namespace: string;
   readonly version: string;
   readonly environment: string;
   readonly instanceId: string;
@@ -46,7 +47,7 @@ let cached: ServiceIdentity | undefined;
 /**
  * The service's identity, resolved once per process. Precedence follows the OTel spec: OTEL_SERVICE_NAME, then
  * OTEL_RESOURCE_ATTRIBUTES, then our defaults: the name and version of the package.json nearest to the main script
- * (scope stripped: `@lookout/catalog` -> `catalog`), DEPLOYMENT_ENVIRONMENT or `local`, and a random instance id.
+ * (scope stripped: `@lookout/catalog` -> `catalog`), namespace `lookout`, DEPLOYMENT_ENVIRONMENT or `local`, and a random instance id.
  */
 export function serviceIdentity(env: NodeJS.ProcessEnv = process.env): ServiceIdentity {
   if (cached !== undefined && env === process.env) return cached;
@@ -59,6 +60,7 @@ export function serviceIdentity(env: NodeJS.ProcessEnv = process.env): ServiceId
       fromEnv.get('service.name') ||
       pkg?.name?.replace(/^@[^/]+\//, '') ||
       'unknown_service:node',
+    namespace: fromEnv.get('service.namespace') ?? 'lookout',
     version: fromEnv.get('service.version') ?? pkg?.version ?? '0.0.0',
     environment: fromEnv.get('deployment.environment.name') ?? (env.DEPLOYMENT_ENVIRONMENT?.trim() || 'local'),
     instanceId: fromEnv.get('service.instance.id') ?? randomUUID(),

@@ -1,25 +1,17 @@
-export { instrumentApp } from './app.js';
-export { healthRoutes, Lifecycle, readiness, type DependencyCheck, type ReadinessReport } from './health.js';
+export * as contract from './contract.js';
+export { metrics, OTHER, UNMATCHED_ROUTE, type MetricSpec } from './contract.js';
 export { serviceIdentity, type ServiceIdentity } from './identity.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export {
-  cacheCoalesced,
-  cacheRequests,
-  DURATION_BUCKETS,
+  createCounter,
+  createGauge,
+  createHistogram,
   exemplarFor,
-  httpServerDuration,
-  metricsHandler,
-  observePool,
   observeWithExemplar,
-  promClient,
   registry,
-  requestMetrics,
-  routeTemplate,
-  timeDbOperation,
-  UNMATCHED_ROUTE,
-  type PoolStats,
+  renderMetrics,
+  type ExemplarLabels,
 } from './metrics.js';
 export { captureTraceContext, withoutTraceContext, withTraceContext, type TraceCarrier } from './propagation.js';
 export { redactRecord, redactString, redactValue, REDACTED } from './redact.js';
-export { isTelemetryStarted, shutdownTelemetry, startTelemetry } from './sdk.js';
-export { serve, type RunningServer, type ServeOptions } from './shutdown.js';
+export { instrumentationConfig, isTelemetryStarted, shutdownTelemetry, startTelemetry, UNTRACED_PATHS } from './sdk.js';

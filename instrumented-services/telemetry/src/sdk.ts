@@ -1,12 +1,7 @@
 import { diag, DiagLogLevel, logs } from '@opentelemetry/api';
 import { logs as legacyLogs } from '@opentelemetry/api-logs';
-import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
-import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { WinstonInstrumentation } from '@opentelemetry/instrumentation-winston';
+import { getNodeAutoInstrumentations, type InstrumentationConfigMap } from '@opentelemetry/auto-instrumentations-node';
+import { ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
@@ -30,25 +25,36 @@ export function isTelemetryStarted(): boolean {
   return sdk !== undefined;
 }
 
+/** Instrumentations that would add a span per file read, DNS lookup or socket, or duplicate prom-client's runtime metrics. */
+const OFF_BY_DEFAULT = [
+  '@opentelemetry/instrumentation-fs',
+  '@opentelemetry/instrumentation-dns',
+  '@opentelemetry/instrumentation-net',
+  '@opentelemetry/instrumentation-runtime-node',
+] as const;
+
 /**
- * Only the instrumentations our services need; fs, dns and net are not loaded at all (they would add a span for
- * every file read and socket). Each one is configured to keep spans meaningful and free of personal data.
+ * Every instrumentation of `@opentelemetry/auto-instrumentations-node`, so that a library a service adds (kafkajs,
+ * mongodb, …) is traced without a change here, with Lookout's settings for the ones our services use.
+ * `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS` (comma-separated short names such as
+ * `http,pg`) are honoured; naming fs, dns or net in the enabled list turns them back on.
  */
-function instrumentations() {
-  return [
-    new HttpInstrumentation({
+export function instrumentationConfig(env: NodeJS.ProcessEnv = process.env): InstrumentationConfigMap {
+  const config: InstrumentationConfigMap = {
+    '@opentelemetry/instrumentation-http': {
       ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
-    }),
+    },
     // Middleware and router layers (json parser, metrics, health router, …) are one span each per request and
     // say nothing an SRE needs; the request handler span and the http server span remain.
-    new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
+    '@opentelemetry/instrumentation-express': { ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] },
     // Statement text is kept (it is parameterised) but parameter values are not: they can hold personal data.
-    new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
-    new IORedisInstrumentation({ requireParentSpan: true }),
-    new AmqplibInstrumentation(),
-    new UndiciInstrumentation(),
-    new WinstonInstrumentation(),
-  ];
+    '@opentelemetry/instrumentation-pg': { requireParentSpan: true, enhancedDatabaseReporting: false },
+    '@opentelemetry/instrumentation-ioredis': { requireParentSpan: true },
+  };
+  if ((env.OTEL_NODE_ENABLED_INSTRUMENTATIONS ?? '').trim() === '') {
+    for (const name of OFF_BY_DEFAULT) config[name] = { enabled: false };
+  }
+  return config;
 }
 
 /**
@@ -76,7 +82,7 @@ export function startTelemetry(): void {
     // OTLP (the default) is built here so that its outcomes are counted; other exporters come from the env as usual.
     ...(exportsOtlp('traces') ? { traceExporter: countingSpanExporter() } : {}),
     ...(exportsOtlp('logs') ? { logRecordProcessors: [countingLogProcessor()] } : {}),
-    instrumentations: instrumentations(),
+    instrumentations: [getNodeAutoInstrumentations(instrumentationConfig())],
   });
   sdk.start();
   // sdk-node 0.300 registers its LoggerProvider with the logs API now inside @opentelemetry/api, while

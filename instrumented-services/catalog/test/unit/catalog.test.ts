@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '@lookout/service-kit';
+import { ConfigError } from '@lookout/config';
 import { loadConfig } from '../../src/config.js';
 import { likePattern } from '../../src/products-repo.js';
 import { searchQuery } from '../../src/schemas.js';

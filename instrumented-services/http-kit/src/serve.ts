@@ -1,8 +1,7 @@
 import type { Server } from 'node:http';
 import type { Application } from 'express';
 import type { Lifecycle } from './health.js';
-import type { Logger } from './logger.js';
-import { shutdownTelemetry } from './sdk.js';
+import { shutdownTelemetry, type Logger } from '@lookout/telemetry';
 
 export interface ServeOptions {
   port: number;

@@ -1,4 +1,4 @@
-import { HttpProblem, problems } from './problem.js';
+import { HttpProblem, problems } from '@lookout/http-kit';
 
 // SQLSTATE classes and node-postgres/socket error codes that mean "the database is not reachable right now",
 // as opposed to a bug in our query: those are answered with 503 and Retry-After, never 500.

@@ -79,34 +79,3 @@ export function envUrl(defaultValue: string, protocols: readonly string[]) {
 export function envPort(defaultValue: number) {
   return envInt(defaultValue, 0, 65535);
 }
-
-/** Settings every HTTP service has, to spread into its own environment schema. */
-export function serviceEnv(defaultPort: number) {
-  return {
-    PORT: envPort(defaultPort),
-    HOST: z.string().default('0.0.0.0'),
-    SHUTDOWN_TIMEOUT_MS: envInt(10_000, 1_000, 120_000),
-    BODY_LIMIT_BYTES: envInt(16_384, 1_024, 10_485_760),
-    /** Bearer token for /admin (fault injection); the endpoints are off when it is unset. */
-    ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  };
-}
-
-export type ServiceSettings = ReturnType<typeof serviceSettings>;
-
-/** The settings of `serviceEnv`, named for `serve()` and `createServiceApp()`. */
-export function serviceSettings(env: {
-  PORT: number;
-  HOST: string;
-  SHUTDOWN_TIMEOUT_MS: number;
-  BODY_LIMIT_BYTES: number;
-  ADMIN_TOKEN?: string | undefined;
-}) {
-  return {
-    port: env.PORT,
-    host: env.HOST,
-    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-    bodyLimitBytes: env.BODY_LIMIT_BYTES,
-    adminToken: env.ADMIN_TOKEN,
-  };
-}

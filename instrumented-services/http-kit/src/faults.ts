@@ -4,80 +4,84 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { HttpProblem, validate } from './problem.js';
 
-/**
- * Named faults a service can be told to inject, for alert drills and failure tests. Every service knows
- * `latency` and `errors` (applied to its HTTP routes); a service adds its own (`slow_queries`, `cache_bypass`,
- * `consumer_paused`, `publish_blocked`) by consulting the registry where the fault acts.
- */
-export const faultSpec = z.discriminatedUnion('name', [
-  z.strictObject({ name: z.literal('latency'), ms: z.number().int().min(1).max(30_000), ratio: z.number().min(0).max(1).default(1) }),
-  z.strictObject({
-    name: z.literal('errors'),
-    ratio: z.number().min(0).max(1),
-    status: z.number().int().min(500).max(599).default(500),
-  }),
-  z.strictObject({ name: z.literal('slow_queries'), ms: z.number().int().min(1).max(30_000) }),
-  z.strictObject({ name: z.literal('cache_bypass') }),
-  z.strictObject({ name: z.literal('consumer_paused') }),
-  z.strictObject({ name: z.literal('publish_blocked') }),
-]);
+/** The faults every HTTP service can apply to its routes; a service adds its own (see @lookout/shop-contracts). */
+export const latencyFault = z.strictObject({
+  name: z.literal('latency'),
+  ms: z.number().int().min(1).max(30_000),
+  ratio: z.number().min(0).max(1).default(1),
+});
+export const errorsFault = z.strictObject({
+  name: z.literal('errors'),
+  ratio: z.number().min(0).max(1),
+  status: z.number().int().min(500).max(599).default(500),
+});
 
-export type FaultSpec = z.infer<typeof faultSpec>;
-export type FaultName = FaultSpec['name'];
+/** What any fault looks like: a name and its parameters. */
+export interface NamedFault {
+  readonly name: string;
+}
 
 const activation = z.strictObject({
   /** Switches the fault off by itself after this long, so a forgotten drill cannot outlive its purpose. */
   durationSeconds: z.number().int().min(1).max(3_600).default(300),
 });
 
-interface ActiveFault {
-  spec: FaultSpec;
+interface ActiveFault<S> {
+  spec: S;
   until: number;
 }
 
-export class FaultRegistry {
-  private readonly active = new Map<FaultName, ActiveFault>();
+/**
+ * The faults a service is told to inject, for alert drills and failure tests. `S` is the union of the fault specs
+ * the service knows, `schema` validates one; `supported` lists the names this service implements.
+ */
+export class FaultRegistry<S extends NamedFault = NamedFault> {
+  private readonly active = new Map<string, ActiveFault<S>>();
 
   constructor(
-    /** The faults this service implements; others are refused with 422. */
-    readonly supported: ReadonlySet<FaultName>,
+    readonly schema: z.ZodType<S>,
+    readonly supported: ReadonlySet<S['name']>,
     private readonly logger: Logger,
   ) {}
 
-  set(spec: FaultSpec, durationSeconds: number): void {
+  set(spec: S, durationSeconds: number): void {
     this.active.set(spec.name, { spec, until: Date.now() + durationSeconds * 1000 });
     this.logger.warn('fault injected', { fault: spec.name, spec, duration_s: durationSeconds });
   }
 
-  clear(name: FaultName): boolean {
+  clear(name: string): boolean {
     const had = this.active.delete(name);
     if (had) this.logger.warn('fault cleared', { fault: name });
     return had;
   }
 
-  /** The fault's parameters while it is on, undefined otherwise. */
-  get<N extends FaultName>(name: N): Extract<FaultSpec, { name: N }> | undefined {
+  private lookup(name: string): S | undefined {
     const fault = this.active.get(name);
     if (fault === undefined) return undefined;
     if (Date.now() > fault.until) {
       this.clear(name);
       return undefined;
     }
-    return fault.spec as Extract<FaultSpec, { name: N }>;
+    return fault.spec;
   }
 
-  list(): { spec: FaultSpec; expiresAt: string }[] {
+  /** The fault's parameters while it is on, undefined otherwise. */
+  get<N extends S['name']>(name: N): Extract<S, { name: N }> | undefined {
+    return this.lookup(name) as Extract<S, { name: N }> | undefined;
+  }
+
+  list(): { spec: S; expiresAt: string }[] {
     return [...this.active.keys()]
-      .map((name) => this.get(name) && this.active.get(name))
-      .filter((f): f is ActiveFault => f !== undefined)
+      .map((name) => this.lookup(name) && this.active.get(name))
+      .filter((f): f is ActiveFault<S> => f !== undefined)
       .map((f) => ({ spec: f.spec, expiresAt: new Date(f.until).toISOString() }));
   }
 
   /** Middleware applying `latency` and `errors` to the routes after it. */
   httpFaults(): RequestHandler {
     return (_req, _res, next) => {
-      const latency = this.get('latency');
-      const errors = this.get('errors');
+      const latency = this.lookup('latency') as z.infer<typeof latencyFault> | undefined;
+      const errors = this.lookup('errors') as z.infer<typeof errorsFault> | undefined;
       const fail = errors !== undefined && Math.random() < errors.ratio;
       const proceed = () => {
         if (fail) {
@@ -91,8 +95,8 @@ export class FaultRegistry {
 
   /** Waits out `slow_queries` when it is on; called before each database operation. */
   async beforeQuery(): Promise<void> {
-    const slow = this.get('slow_queries');
-    if (slow !== undefined) await new Promise((resolve) => setTimeout(resolve, slow.ms));
+    const ms = (this.lookup('slow_queries') as { ms?: unknown } | undefined)?.ms;
+    if (typeof ms === 'number') await new Promise((resolve) => setTimeout(resolve, ms));
   }
 }
 
@@ -106,7 +110,7 @@ function bearerMatches(header: string | undefined, token: string): boolean {
  * `GET/POST /admin/faults`, `DELETE /admin/faults/:name`, behind `Authorization: Bearer <ADMIN_TOKEN>`. With no
  * token configured the endpoints answer 404, so a service is never left open by omission.
  */
-export function faultAdminRoutes(registry: FaultRegistry, adminToken: string | undefined): Router {
+export function faultAdminRoutes<S extends NamedFault>(registry: FaultRegistry<S>, adminToken: string | undefined): Router {
   const router = Router();
   router.use('/admin', (req, _res, next) => {
     if (adminToken === undefined) {
@@ -129,7 +133,7 @@ export function faultAdminRoutes(registry: FaultRegistry, adminToken: string | u
   router.post('/admin/faults', (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const { durationSeconds, ...rest } = body;
-    const spec = validate(faultSpec, rest, 'body');
+    const spec = validate(registry.schema, rest, 'body');
     const { durationSeconds: seconds } = validate(activation, { durationSeconds }, 'body');
     if (!registry.supported.has(spec.name)) {
       throw new HttpProblem({
@@ -143,7 +147,8 @@ export function faultAdminRoutes(registry: FaultRegistry, adminToken: string | u
     res.status(201).json({ active: registry.list() });
   });
   router.delete('/admin/faults/:name', (req, res) => {
-    const { name } = validate(z.object({ name: z.enum(faultSpec.options.map((o) => o.shape.name.value)) }), req.params, 'path');
+    const { name } = validate(z.object({ name: z.string().regex(/^[a-z_]{1,64}$/, 'must be a fault name') }), req.params, 'path');
+    if (!(registry.supported as ReadonlySet<string>).has(name)) throw new HttpProblem({ status: 404, type: 'not-found', title: 'Not found', detail: `No fault named ${name} here.` });
     registry.clear(name);
     res.status(204).end();
   });

@@ -1,6 +1,7 @@
+import { envInt, envUrl } from '@lookout/config';
+import type { DependencyCheck } from '@lookout/http-kit';
 import type { Logger } from '@lookout/telemetry';
 import { Redis } from 'ioredis';
-import { envInt, envUrl } from './config.js';
 
 /** The Redis settings of services that use it. */
 export const redisEnv = {
@@ -32,4 +33,9 @@ export function createRedis(settings: { url: string; commandTimeoutMs: number },
     healthy = true;
   });
   return redis;
+}
+
+/** Readiness check of a Redis client; `critical` when the service cannot answer without it. */
+export function redisCheck(redis: Redis, critical: boolean): DependencyCheck {
+  return { name: 'redis', critical, check: () => redis.ping() };
 }

@@ -1,25 +1,31 @@
-import { instrumentApp, type DependencyCheck, type Lifecycle, type Logger } from '@lookout/telemetry';
+import type { Logger } from '@lookout/telemetry';
 import express from 'express';
-import type pg from 'pg';
-import type { ServiceSettings } from './config.js';
-import { faultAdminRoutes, type FaultRegistry } from './faults.js';
+import { faultAdminRoutes, type FaultRegistry, type NamedFault } from './faults.js';
+import { healthRoutes, Lifecycle, type DependencyCheck } from './health.js';
 import { notFoundHandler, problemErrorHandler, requireJsonBody, type HttpProblem } from './problem.js';
+import { metricsHandler, requestTelemetry } from './red.js';
+import type { ServiceSettings } from './settings.js';
 
 /**
- * The HTTP application every service shares, in order: telemetry endpoints (/metrics, /healthz, /readyz), JSON body
- * parsing with a size limit, /admin/faults, the latency/error faults, the service's own routes (`mount`), then 404
- * and problem+json rendering for every error.
+ * The HTTP application every service shares, in order: RED metrics and the access log for every request, the
+ * telemetry endpoints (/metrics, /healthz, /readyz), JSON body parsing with a size limit, /admin/faults, the
+ * latency/error faults, the service's own routes (`mount`), then 404 and problem+json rendering for every error.
+ * Returns the lifecycle to hand to `serve()`.
  */
-export function createServiceApp(options: {
+export function createServiceApp<S extends NamedFault>(options: {
   http: ServiceSettings;
   logger: Logger;
   checks: readonly DependencyCheck[];
-  faults: FaultRegistry;
+  faults: FaultRegistry<S>;
   classify?: (err: unknown) => HttpProblem | undefined;
   mount: (app: express.Application) => void;
 }): { app: express.Application; lifecycle: Lifecycle } {
   const app = express();
-  const lifecycle = instrumentApp(app, { checks: options.checks });
+  const lifecycle = new Lifecycle();
+  app.disable('x-powered-by');
+  app.use(requestTelemetry({ logger: options.logger, ...options.http.accessLog }));
+  app.get('/metrics', metricsHandler());
+  app.use(healthRoutes({ checks: options.checks, lifecycle }));
   app.use(requireJsonBody());
   app.use(express.json({ limit: options.http.bodyLimitBytes, strict: true }));
   app.use(faultAdminRoutes(options.faults, options.http.adminToken));
@@ -28,11 +34,6 @@ export function createServiceApp(options: {
   app.use(notFoundHandler());
   app.use(problemErrorHandler({ logger: options.logger, ...(options.classify && { classify: options.classify }) }));
   return { app, lifecycle };
-}
-
-/** Readiness check of a Postgres pool; Postgres is critical wherever it is used. */
-export function postgresCheck(pool: pg.Pool): DependencyCheck {
-  return { name: 'postgres', critical: true, check: () => pool.query('SELECT 1') };
 }
 
 /** Runs a service's `main`, turning a start-up failure into one line on stderr and exit code 1. */

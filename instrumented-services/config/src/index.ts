@@ -1,0 +1,1 @@
+export { ConfigError, envBool, envInt, envPort, envUrl, parseEnv, type ConfigIssue } from './config.js';

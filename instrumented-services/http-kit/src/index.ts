@@ -1,0 +1,18 @@
+export { createServiceApp, runService } from './app.js';
+export { errorsFault, FaultRegistry, faultAdminRoutes, latencyFault, type NamedFault } from './faults.js';
+export { healthRoutes, Lifecycle, readiness, type DependencyCheck, type ReadinessReport } from './health.js';
+export {
+  HttpProblem,
+  notFoundHandler,
+  problemErrorHandler,
+  problems,
+  requireJsonBody,
+  sendProblem,
+  validate,
+  type ErrorLogger,
+  type FieldError,
+  type ProblemDetails,
+} from './problem.js';
+export { httpServerDuration, metricsHandler, requestTelemetry, routeTemplate, sampledForAccessLog, type AccessLogOptions } from './red.js';
+export { serve, type RunningServer, type ServeOptions } from './serve.js';
+export { serviceEnv, serviceSettings, type AccessLogLevel, type ServiceSettings } from './settings.js';

@@ -3,6 +3,8 @@
 // the native stack at idle. Starts its own stack on free ports.   npm run bench:pipeline
 import { readdirSync, readFileSync } from 'node:fs';
 import { status } from '@lookout/native-stack';
+import { percentile } from '@lookout/loadgen';
+import { metrics } from '@lookout/telemetry/contract';
 import { runBench, sleep, writeBenchResult } from '@lookout/testkit';
 import { lokiLines, promQuery, tempoTrace, tracedOrder } from '../test/backends.js';
 import { startStack, stopStack } from '../test/stack.js';
@@ -18,10 +20,8 @@ async function until(probe: () => Promise<boolean>, timeoutMs = 120_000): Promis
   return Number.NaN;
 }
 
-const percentile = (values: number[], p: number) => {
-  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN);
-};
+const quantile = (values: number[], q: number) =>
+  Math.round(percentile(values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b), q));
 
 /** Resident memory of a process and all its descendants, in MiB. */
 function treeRssMiB(root: number): number {
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   try {
     await sleep(20_000);
     const countNow = async () =>
-      (await promQuery(stack, 'sum(http_server_request_duration_seconds_count{job="gateway", http_route="/api/orders"})'))[0]?.value ?? 0;
+      (await promQuery(stack, `sum(${metrics.httpServerRequestDuration.name}_count{job="gateway", http_route="/api/orders"})`))[0]?.value ?? 0;
     const runs: Promise<void>[] = [];
     for (let i = 0; i < REQUESTS; i++) {
       const { traceId } = await tracedOrder(stack, 1 + i);
@@ -89,8 +89,8 @@ async function main(): Promise<void> {
     await stopStack(stack);
   }
   const summary = (key: 'tempoMs' | 'lokiMs' | 'prometheusMs') => ({
-    p50: percentile(results.map((r) => r[key]), 0.5),
-    p95: percentile(results.map((r) => r[key]), 0.95),
+    p50: quantile(results.map((r) => r[key]), 0.5),
+    p95: quantile(results.map((r) => r[key]), 0.95),
     missing: results.filter((r) => Number.isNaN(r[key])).length,
   });
   writeBenchResult('pipeline-latency.json', 'time from a request to its telemetry being queryable, native stack', {

@@ -1,12 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { WRITE_KEY } from '@lookout/testkit';
 import type { StackSettings } from '@lookout/native-stack';
-import { getJson } from './stack.js';
+import { fetchJson, toAttributes, WRITE_KEY, type KeyValue } from '@lookout/testkit';
 
-interface KeyValue {
-  key: string;
-  value: { stringValue?: string; intValue?: string };
-}
+/** GET a backend's JSON API, bounded in time. */
+const getJson = (url: string) => fetchJson(url, { signal: AbortSignal.timeout(10_000) });
 interface TempoSpan {
   spanId: string;
   parentSpanId?: string;
@@ -28,8 +25,10 @@ export interface TraceSpan {
   attributes: Record<string, string>;
 }
 
-const attrs = (list: KeyValue[] | undefined) =>
-  Object.fromEntries((list ?? []).map((kv) => [kv.key, kv.value.stringValue ?? kv.value.intValue ?? '']));
+const attrs = (list: KeyValue[] | undefined): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(toAttributes(list)).map(([k, v]) => [k, typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v ?? '')]),
+  );
 
 // OTLP/JSON as Tempo serves it: kinds may be names (SPAN_KIND_SERVER) or numbers.
 const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
@@ -38,7 +37,7 @@ const kindName = (kind: string | number) => (typeof kind === 'number' ? (KINDS[k
 /** The spans of a trace from Tempo's API, or undefined while Tempo does not know it. */
 export async function tempoTrace(s: StackSettings, traceId: string): Promise<TraceSpan[] | undefined> {
   const { status, body: raw } = await getJson(`http://127.0.0.1:${s.ports.tempo}/api/v2/traces/${traceId}`);
-  const body = raw as TempoTrace;
+  const body = raw as unknown as TempoTrace;
   if (status === 404) return undefined;
   if (status !== 200) throw new Error(`Tempo answered ${status}`);
   const batches = body.trace?.resourceSpans ?? body.batches ?? [];
@@ -72,7 +71,7 @@ export async function lokiLines(s: StackSettings, query: string, minutes = 30): 
     direction: 'forward',
   });
   const { status, body: raw } = await getJson(`http://127.0.0.1:${s.ports.loki}/loki/api/v1/query_range?${params.toString()}`);
-  const body = raw as LokiResult;
+  const body = raw as unknown as LokiResult;
   if (status !== 200) throw new Error(`Loki answered ${status}: ${JSON.stringify(body)}`);
   return body.data.result.flatMap((r) => r.values.map(([, line]) => ({ labels: r.stream, line })));
 }
@@ -85,7 +84,7 @@ export async function promQuery(s: StackSettings, query: string): Promise<{ metr
   const { status, body: raw } = await getJson(
     `http://127.0.0.1:${s.ports.prometheus}/api/v1/query?${new URLSearchParams({ query }).toString()}`,
   );
-  const body = raw as PromVector;
+  const body = raw as unknown as PromVector;
   if (status !== 200) throw new Error(`Prometheus answered ${status}: ${JSON.stringify(body)}`);
   return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
 }
@@ -97,7 +96,7 @@ interface PromExemplars {
 export async function promExemplars(s: StackSettings, query: string, sinceMs: number) {
   const params = new URLSearchParams({ query, start: String(sinceMs / 1000), end: String(Date.now() / 1000 + 60) });
   const { status, body: raw } = await getJson(`http://127.0.0.1:${s.ports.prometheus}/api/v1/query_exemplars?${params.toString()}`);
-  const body = raw as PromExemplars;
+  const body = raw as unknown as PromExemplars;
   if (status !== 200) throw new Error(`Prometheus answered ${status}`);
   return body.data.flatMap((series) => series.exemplars.map((e) => ({ series: series.seriesLabels, labels: e.labels })));
 }
@@ -120,7 +119,7 @@ export async function collectorMetric(s: StackSettings, pattern: RegExp): Promis
  */
 export async function tracedOrder(s: StackSettings, productId: number): Promise<{ status: number; orderId: number; traceId: string }> {
   const traceId = randomBytes(16).toString('hex');
-  const res = await fetch(`http://127.0.0.1:${s.ports.gateway}/api/orders`, {
+  const res = await fetch(`http://127.0.0.1:${s.servicePorts.gateway ?? 0}/api/orders`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',

@@ -3,6 +3,7 @@ import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { programs, REPO, stackSettings, versions, type BinaryDirs } from '@lookout/native-stack';
+import { infraOf, portVariable, serviceDependencies, services as model } from '@lookout/stack';
 import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
 
@@ -102,10 +103,7 @@ describe('docker-compose.yml', () => {
       alertmanager: ['ALERTMANAGER_PORT', settings.ports.alertmanager],
       loki: ['LOKI_PORT', settings.ports.loki],
       tempo: ['TEMPO_PORT', settings.ports.tempo],
-      gateway: ['GATEWAY_PORT', settings.ports.gateway],
-      catalog: ['CATALOG_PORT', settings.ports.catalog],
-      orders: ['ORDERS_PORT', settings.ports.orders],
-      fulfillment: ['FULFILLMENT_PORT', settings.ports.fulfillment],
+      ...Object.fromEntries(model.map((m) => [m.name, [portVariable(m.name), settings.servicePorts[m.name] ?? 0]])),
     };
     for (const [name, [variable, port]] of Object.entries(expected)) {
       const published = services[name]?.ports ?? [];
@@ -113,12 +111,24 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('gives each service the settings the native stack gives it (addresses differ, names do not)', () => {
-    for (const program of native.filter((p) => ['catalog', 'orders', 'fulfillment', 'gateway'].includes(p.name))) {
+  it('gives each service of the model the settings the native stack gives it (addresses differ, names do not)', () => {
+    const names = new Set(model.map((m) => m.name));
+    const shop = native.filter((p) => names.has(p.name));
+    assert.equal(shop.length, model.length);
+    for (const program of shop) {
       const env = services[program.name]?.environment ?? {};
-      for (const key of Object.keys(program.env).filter((k) => k !== 'HOST')) {
-        assert.ok(key in env, `${program.name}: ${key} is set natively but not in compose`);
+      assert.deepEqual(Object.keys(env).sort(), Object.keys(program.env).sort(), program.name);
+      for (const [key, value] of Object.entries(program.env)) {
+        // Values that are not addresses are the same in both.
+        if (!/URL|ENDPOINT|HOST|TOKEN|DEPLOYMENT_ENVIRONMENT/.test(key)) assert.equal(env[key], value, `${program.name}: ${key}`);
       }
+    }
+  });
+
+  it('starts each service of the model after what it uses, as the native stack does', () => {
+    for (const m of model) {
+      const waitsFor = Object.keys(services[m.name]?.depends_on ?? {}).sort();
+      assert.deepEqual(waitsFor, [...infraOf(m), ...serviceDependencies(m)].sort(), m.name);
     }
   });
 

@@ -110,7 +110,7 @@ describe('the native stack, end to end', { timeout: 60 * 60 * 1000 }, () => {
   }
 
   it('keeps serving without error while the collector is down, and counts the telemetry it could not send', async () => {
-    const gateway = `http://127.0.0.1:${s().ports.gateway}`;
+    const gateway = `http://127.0.0.1:${s().servicePorts.gateway ?? 0}`;
     const failed = async () => sumOf(await scrape(gateway), 'otel_sdk_exported_items_total', { outcome: 'failure' });
     const rssMiB = async () => {
       const pid = Number(/^gateway\s+RUNNING\s+pid (\d+)/m.exec(await status(s()))?.[1]);

@@ -1,29 +1,13 @@
-import net from 'node:net';
 import pg from 'pg';
 import type { Probe } from './programs.js';
-
-function tcp(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.setTimeout(1000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
+import { tcpReachable } from './system.js';
 
 /** One readiness check; never throws. */
 export async function probe(p: Probe): Promise<boolean> {
   try {
     switch (p.kind) {
       case 'tcp':
-        return await tcp(p.port);
+        return await tcpReachable(p.port, 1000);
       case 'http': {
         const res = await fetch(p.url, { signal: AbortSignal.timeout(2000) });
         await res.arrayBuffer();

@@ -1,5 +1,7 @@
 import path from 'node:path';
-import { postgresBin, REPO, type StackSettings } from './settings.js';
+import { serviceEnvironment, startOrder, type Wiring } from '@lookout/stack';
+import { REPO, type StackSettings } from './settings.js';
+import { postgresBin } from './system.js';
 
 export type Probe =
   | { kind: 'http'; url: string }
@@ -35,24 +37,30 @@ export function programs(s: StackSettings, bins: BinaryDirs, node: string): Prog
   const data = (...parts: string[]) => path.join(s.dataDir, ...parts);
   const service = (name: string) => path.join(REPO, 'instrumented-services', name, 'dist/src/main.js');
   const register = path.join(REPO, 'instrumented-services/telemetry/dist/src/register.js');
-  const serviceEnv = {
-    HOST: '127.0.0.1',
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://${local(p.otelcolHttp)}`,
-    DEPLOYMENT_ENVIRONMENT: 'native',
-    ADMIN_TOKEN: s.adminToken,
-    LOG_LEVEL: 'info',
-  };
-  const pgUrl = (db: string) => `postgres://postgres@${local(p.postgres)}/${db}`;
-  const rabbitUrl = `amqp://guest:guest@${local(p.rabbitmq)}`;
   const redisUrl = `redis://${local(p.redis)}`;
-  const node_ = (name: string, env: Record<string, string>, port: number): Program => ({
-    name,
-    command: [node, '--require', register, service(name)],
-    env: { ...serviceEnv, PORT: String(port), ...env },
-    ready: { kind: 'http', url: `http://${local(port)}/readyz` },
-    readyTimeout: 60,
-    url: `http://${local(port)}`,
-  });
+  const servicePort = (name: string) => s.servicePorts[name] ?? 0;
+  const wiring: Wiring = {
+    environment: 'native',
+    host: '127.0.0.1',
+    otlpEndpoint: `http://${local(p.otelcolHttp)}`,
+    adminToken: s.adminToken,
+    port: (spec) => servicePort(spec.name),
+    postgresUrl: (db) => `postgres://postgres@${local(p.postgres)}/${db}`,
+    redisUrl,
+    rabbitmqUrl: `amqp://guest:guest@${local(p.rabbitmq)}`,
+    serviceUrl: (name) => `http://${local(servicePort(name))}`,
+  };
+  // The shop, from the stack model, each service after the ones it needs.
+  const shop = startOrder().map(
+    (spec): Program => ({
+      name: spec.name,
+      command: [node, '--require', register, service(spec.name)],
+      env: serviceEnvironment(spec, wiring),
+      ready: { kind: 'http', url: `http://${local(servicePort(spec.name))}/readyz` },
+      readyTimeout: 60,
+      url: `http://${local(servicePort(spec.name))}`,
+    }),
+  );
 
   const all: Program[] = [
     {
@@ -178,38 +186,22 @@ export function programs(s: StackSettings, bins: BinaryDirs, node: string): Prog
         TEMPO_OTLP_GRPC_ENDPOINT: local(p.tempoOtlpGrpc),
         LOKI_OTLP_ENDPOINT: `http://${local(p.loki)}/otlp`,
         PROMETHEUS_REMOTE_WRITE_URL: `http://${local(p.prometheus)}/api/v1/write`,
-        GATEWAY_METRICS_TARGET: local(p.gateway),
-        CATALOG_METRICS_TARGET: local(p.catalog),
-        ORDERS_METRICS_TARGET: local(p.orders),
-        FULFILLMENT_METRICS_TARGET: local(p.fulfillment),
+        OTELCOL_SERVICE_TARGETS_FILE: data('otelcol', 'service-targets.yml'),
       },
       ready: { kind: 'http', url: `http://${local(p.otelcolHealth)}/` },
       readyTimeout: 60,
       url: `otlp grpc ${local(p.otelcolGrpc)}, http ${local(p.otelcolHttp)} (metrics http://${local(p.otelcolMetrics)}/metrics)`,
     },
-    node_('catalog', { DATABASE_URL: pgUrl('catalog'), REDIS_URL: redisUrl }, p.catalog),
-    node_('orders', { DATABASE_URL: pgUrl('orders'), RABBITMQ_URL: rabbitUrl, CATALOG_URL: `http://${local(p.catalog)}` }, p.orders),
-    node_('fulfillment', { DATABASE_URL: pgUrl('orders'), RABBITMQ_URL: rabbitUrl }, p.fulfillment),
-    node_(
-      'gateway',
-      {
-        REDIS_URL: redisUrl,
-        CATALOG_URL: `http://${local(p.catalog)}`,
-        ORDERS_URL: `http://${local(p.orders)}`,
-        // The steady load uses the demo key; the default budget would throttle it.
-        RATE_LIMIT_REQUESTS: '1000000',
-      },
-      p.gateway,
-    ),
+    ...shop,
     {
       name: 'loadgen',
       command: [
         node,
         path.join(REPO, 'instrumented-services/loadgen/dist/src/cli.js'),
-        'run', '--profile', 'steady', '--rate', String(s.loadgenRate), '--duration', '0', '--base-url', `http://${local(p.gateway)}`,
+        'run', '--profile', 'steady', '--rate', String(s.loadgenRate), '--duration', '0', '--base-url', `http://${local(servicePort('gateway'))}`,
       ],
       env: {},
-      ready: { kind: 'http', url: `http://${local(p.gateway)}/healthz` },
+      ready: { kind: 'http', url: `http://${local(servicePort('gateway'))}/healthz` },
       readyTimeout: 10,
     },
   ];

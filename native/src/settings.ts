@@ -1,7 +1,35 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { INFRA, portVariable, services } from '@lookout/stack';
 
 export const REPO = path.resolve(__dirname, '../../..');
+
+/** The native stack's own ports (backends and infrastructure): setting key, variable, default. */
+const PORTS = {
+  prometheus: ['PROMETHEUS_PORT', 9090],
+  alertmanager: ['ALERTMANAGER_PORT', 9093],
+  loki: ['LOKI_PORT', 3100],
+  lokiGrpc: ['LOKI_GRPC_PORT', 9096],
+  tempo: ['TEMPO_PORT', 3200],
+  tempoGrpc: ['TEMPO_GRPC_PORT', 9097],
+  tempoOtlpGrpc: ['TEMPO_OTLP_GRPC_PORT', 4417],
+  tempoOtlpHttp: ['TEMPO_OTLP_HTTP_PORT', 4418],
+  tempoMemberlist: ['TEMPO_MEMBERLIST_PORT', 7947],
+  otelcolGrpc: ['OTELCOL_GRPC_PORT', 4317],
+  otelcolHttp: ['OTELCOL_HTTP_PORT', 4318],
+  otelcolMetrics: ['OTELCOL_METRICS_PORT', 8888],
+  otelcolHealth: ['OTELCOL_HEALTH_PORT', 13133],
+  postgres: ['POSTGRES_PORT', INFRA.postgres.port],
+  redis: ['REDIS_PORT', INFRA.redis.port],
+  rabbitmq: ['RABBITMQ_PORT', INFRA.rabbitmq.port],
+  rabbitmqDist: ['RABBITMQ_DIST_PORT', 25672],
+  rabbitmqMetrics: ['RABBITMQ_METRICS_PORT', 15692],
+} as const satisfies Record<string, readonly [string, number]>;
+
+/** Every port variable the native stack reads: its own, then one per service of the stack model. */
+export function portVariables(): string[] {
+  return [...Object.values(PORTS).map(([variable]) => variable), ...services.map((s) => portVariable(s.name))];
+}
 
 /** Every address of the native stack, from the environment with the documented defaults. */
 export function stackSettings(env: NodeJS.ProcessEnv = process.env) {
@@ -15,30 +43,12 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env) {
   const dataDir = path.resolve(env.LOOKOUT_DATA_DIR ?? path.join(REPO, '.lookout'));
   return {
     dataDir,
-    ports: {
-      prometheus: port('PROMETHEUS_PORT', 9090),
-      alertmanager: port('ALERTMANAGER_PORT', 9093),
-      loki: port('LOKI_PORT', 3100),
-      lokiGrpc: port('LOKI_GRPC_PORT', 9096),
-      tempo: port('TEMPO_PORT', 3200),
-      tempoGrpc: port('TEMPO_GRPC_PORT', 9097),
-      tempoOtlpGrpc: port('TEMPO_OTLP_GRPC_PORT', 4417),
-      tempoOtlpHttp: port('TEMPO_OTLP_HTTP_PORT', 4418),
-      tempoMemberlist: port('TEMPO_MEMBERLIST_PORT', 7947),
-      otelcolGrpc: port('OTELCOL_GRPC_PORT', 4317),
-      otelcolHttp: port('OTELCOL_HTTP_PORT', 4318),
-      otelcolMetrics: port('OTELCOL_METRICS_PORT', 8888),
-      otelcolHealth: port('OTELCOL_HEALTH_PORT', 13133),
-      gateway: port('GATEWAY_PORT', 8080),
-      catalog: port('CATALOG_PORT', 8081),
-      orders: port('ORDERS_PORT', 8082),
-      fulfillment: port('FULFILLMENT_PORT', 8083),
-      postgres: port('POSTGRES_PORT', 5432),
-      redis: port('REDIS_PORT', 6379),
-      rabbitmq: port('RABBITMQ_PORT', 5672),
-      rabbitmqDist: port('RABBITMQ_DIST_PORT', 25672),
-      rabbitmqMetrics: port('RABBITMQ_METRICS_PORT', 15692),
-    },
+    ports: Object.fromEntries(Object.entries(PORTS).map(([key, [variable, fallback]]) => [key, port(variable, fallback)])) as Record<
+      keyof typeof PORTS,
+      number
+    >,
+    /** Each service of the stack model on `<NAME>_PORT`, by default its port in the model. */
+    servicePorts: Object.fromEntries(services.map((s) => [s.name, port(portVariable(s.name), s.port)])) as Readonly<Record<string, number>>,
     loadgenRate: (() => {
       const rate = Number(env.LOADGEN_RATE ?? 5);
       if (!Number.isFinite(rate) || rate < 0 || rate > 5000) throw new Error(`invalid configuration: LOADGEN_RATE: expected 0-5000 requests/s, got "${env.LOADGEN_RATE ?? ''}"`);
@@ -59,14 +69,4 @@ export function versions(): Record<string, string> {
     if (m !== null) out[m[1] as string] = (m[2] as string).trim();
   }
   return out;
-}
-
-/** The newest PostgreSQL server binaries from Debian's packages. */
-export function postgresBin(): string {
-  const base = '/usr/lib/postgresql';
-  for (const v of ['17', '16', '15', '14', '13']) {
-    const dir = path.join(base, v, 'bin');
-    if (existsSync(path.join(dir, 'postgres'))) return dir;
-  }
-  throw new Error('PostgreSQL server binaries not found: run scripts/install-system-deps.sh');
 }

@@ -2,20 +2,17 @@ import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { databases, serviceTargets } from '@lookout/stack';
 import pg from 'pg';
 import { probe } from './probes.js';
 import { programs, type BinaryDirs, type Program } from './programs.js';
-import { postgresBin, REPO, type StackSettings } from './settings.js';
+import { REPO, type StackSettings } from './settings.js';
+import { isRoot, postgresBin, systemUserIds } from './system.js';
 import { Supervisor, supervisorConfig } from './supervisor.js';
 
 const exec = promisify(execFile);
-const isRoot = process.getuid?.() === 0;
 
-async function userIds(user: string): Promise<{ uid: number; gid: number } | undefined> {
-  if (!isRoot) return undefined;
-  const [uid, gid] = await Promise.all([exec('id', ['-u', user]), exec('id', ['-g', user])]);
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-}
+const userIds = (user: string) => (isRoot() ? systemUserIds(user) : Promise.resolve(undefined));
 
 /** Builds (or finds in the cache) every backend binary at the versions of versions.env. */
 export async function ensureBinaries(log: (line: string) => void): Promise<BinaryDirs> {
@@ -63,6 +60,7 @@ export function preparePrometheus(s: StackSettings): void {
   link(path.join(REPO, 'prometheus/rules'), data('prometheus', 'rules'));
   const target = (name: string, port: number) =>
     write(data('prometheus', 'targets', `${name}.yml`), `# written by the native stack\n- targets: ["127.0.0.1:${port}"]\n`);
+  target('prometheus', s.ports.prometheus);
   target('alertmanager', s.ports.alertmanager);
   target('otel-collector', s.ports.otelcolMetrics);
   target('loki', s.ports.loki);
@@ -78,6 +76,11 @@ export async function prepare(s: StackSettings): Promise<void> {
   // Postgres and RabbitMQ run as their own users and must be able to reach their directories below this one.
   chmodSync(s.dataDir, 0o755);
   preparePrometheus(s);
+  // The collector scrapes every service of the stack model on its native port.
+  write(
+    data('otelcol', 'service-targets.yml'),
+    `# written by the native stack\n${serviceTargets((name) => `127.0.0.1:${s.servicePorts[name] ?? 0}`)}`,
+  );
 
   const postgres = await userIds('postgres');
   if (!existsSync(data('postgres', 'PG_VERSION'))) {
@@ -166,7 +169,7 @@ export async function up(s: StackSettings, options: { only?: readonly string[]; 
     if ((await sup.state(program.name)) !== 'RUNNING') await sup.ctl('start', program.name);
     const seconds = await waitReady(sup, program, path.join(s.dataDir, 'logs'));
     log(`${label} ready in ${seconds.toFixed(1)} s`);
-    if (program.name === 'postgres') await ensureDatabases(s.ports.postgres, ['catalog', 'orders']);
+    if (program.name === 'postgres') await ensureDatabases(s.ports.postgres, databases());
   }
   log('');
   for (const program of wanted) if (program.url !== undefined) log(`  ${program.name.padEnd(15)} ${program.url}`);

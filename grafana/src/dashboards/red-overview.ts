@@ -2,9 +2,10 @@ import { DashboardBuilder, DashboardCursorSync, QueryVariableBuilder, RowBuilder
 import { LegendDisplayMode, LegendPlacement, VizLegendOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+import { metrics } from '@lookout/telemetry/contract';
 import { PROMETHEUS } from '../datasources.js';
 
-const HTTP = 'http_server_request_duration_seconds';
+const HTTP = metrics.httpServerRequestDuration.name;
 const SERVICE = 'job=~"$service"';
 
 function query(expr: string, legend: string, exemplar = false): DataqueryBuilder {

@@ -2,9 +2,9 @@
 // measured from the service's own /metrics. Starts its own Postgres, Redis and catalog on loopback.
 //   npm run bench                       (at the repository root)
 //   BENCH_READS=10000 BENCH_CONCURRENCY=16 BENCH_ZIPF_S=0.8,1.0,1.2
-import path from 'node:path';
-import { seededRandom, Zipf } from '@lookout/loadgen';
-import { OtlpSink, PostgresServer, RedisServer, runBench, scrape, ServiceProcess, sumOf, writeBenchResult } from '@lookout/testkit';
+import { percentile, seededRandom, Zipf } from '@lookout/loadgen';
+import { metrics } from '@lookout/telemetry/contract';
+import { runBench, scrape, ShopStack, sumOf, writeBenchResult, type ServiceProcess } from '@lookout/testkit';
 
 const READS = Number(process.env.BENCH_READS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -22,17 +22,14 @@ interface Counters {
 async function counters(service: ServiceProcess): Promise<Counters> {
   const s = await scrape(service.baseUrl);
   return {
-    hit: sumOf(s, 'cache_requests_total', { cache_name: 'product', result: 'hit' }),
-    miss: sumOf(s, 'cache_requests_total', { cache_name: 'product', result: 'miss' }),
-    error: sumOf(s, 'cache_requests_total', { cache_name: 'product', result: 'error' }),
-    dbGets: sumOf(s, 'db_client_operation_duration_seconds_count', { db_operation_name: 'products.get_by_id' }),
-    coalesced: sumOf(s, 'cache_coalesced_requests_total', { cache_name: 'product' }),
+    hit: sumOf(s, metrics.cacheRequests.name, { cache_name: 'product', cache_result: 'hit' }),
+    miss: sumOf(s, metrics.cacheRequests.name, { cache_name: 'product', cache_result: 'miss' }),
+    error: sumOf(s, metrics.cacheRequests.name, { cache_name: 'product', cache_result: 'error' }),
+    dbGets: sumOf(s, `${metrics.dbClientOperationDuration.name}_count`, { db_operation_name: 'products.get_by_id' }),
+    coalesced: sumOf(s, metrics.cacheCoalescedRequests.name, { cache_name: 'product' }),
   };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
 
 async function readPass(service: ServiceProcess, zipf: Zipf) {
   const before = await counters(service);
@@ -68,19 +65,14 @@ async function readPass(service: ServiceProcess, zipf: Zipf) {
     dbQueriesPerRequest: Number(((after.dbGets - before.dbGets) / READS).toFixed(4)),
     coalescedMisses: after.coalesced - before.coalesced,
     requestsPerSecond: Math.round(READS / seconds),
-    latencyMs: { p50: Number(percentile(latencies, 50).toFixed(2)), p99: Number(percentile(latencies, 99).toFixed(2)) },
+    latencyMs: { p50: Number(percentile(latencies, 0.5).toFixed(2)), p99: Number(percentile(latencies, 0.99).toFixed(2)) },
   };
 }
 
 async function main(): Promise<void> {
-  const [postgres, redis, sink] = await Promise.all([PostgresServer.create(), RedisServer.create(), OtlpSink.start()]);
-  const catalog = await ServiceProcess.start(path.resolve(__dirname, '../src/main.js'), {
-    DATABASE_URL: postgres.url(),
-    REDIS_URL: redis.url,
-    SEED_PRODUCTS: String(PRODUCTS),
-    LOG_LEVEL: 'warn',
-    ...sink.env,
-  });
+  const stack = await ShopStack.start({ start: ['catalog'], env: { catalog: { SEED_PRODUCTS: String(PRODUCTS), LOG_LEVEL: 'warn' } } });
+  const catalog = stack.service('catalog');
+  const redis = stack.redis;
   const results = [];
   try {
     for (const s of EXPONENTS) {
@@ -99,8 +91,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await catalog.stop();
-    await Promise.all([postgres.destroy(), redis.destroy(), sink.stop()]);
+    await stack.stop();
   }
   writeBenchResult('catalog-cache.json', 'catalog cache-aside under Zipf-distributed reads', {
     products: PRODUCTS,

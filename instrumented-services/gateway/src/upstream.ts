@@ -47,7 +47,7 @@ export class Upstream {
     });
   }
 
-  /** Forwards `req` to `path` on this upstream and streams the answer back, rewriting Location into `publicPrefix`. */
+  /** Forwards `req` to `path` on this upstream and sends its answer back (buffered: bodies are small JSON), rewriting Location into `publicPrefix`. */
   async forward(req: Request, res: Response, path: string, extraHeaders: Record<string, string>, publicPrefix: string): Promise<void> {
     const headers: Record<string, string> = { ...extraHeaders };
     for (const name of FORWARDED_REQUEST_HEADERS) {

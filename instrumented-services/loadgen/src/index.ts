@@ -2,5 +2,5 @@ export { listFaults, startFault, stopFault, type DrillOptions } from './drill.js
 export { parseMix, pickScenario, planRequest, type Mix, type Scenario } from './mix.js';
 export { PROFILES, rateFraction, type ProfileName } from './profiles.js';
 export { checkTarget, LIMITS, runLoad, type Progress, type RunOptions } from './runner.js';
-export { RunStats } from './stats.js';
+export { percentile, RunStats } from './stats.js';
 export { seededRandom, Zipf } from './zipf.js';

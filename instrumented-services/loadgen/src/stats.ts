@@ -1,3 +1,8 @@
+/** The value at quantile `q` (0..1) of ascending `sorted` values (nearest rank); NaN when there are none. */
+export function percentile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
 /** Request outcomes and latencies of a run. */
 export class RunStats {
   readonly statuses = new Map<string, number>();
@@ -23,7 +28,7 @@ export class RunStats {
 
   percentiles(): { p50: number; p90: number; p99: number; max: number } {
     const sorted = [...this.latencies].sort((a, b) => a - b);
-    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+    const at = (q: number) => (sorted.length === 0 ? 0 : percentile(sorted, q));
     const round = (v: number) => Math.round(v * 10) / 10;
     return { p50: round(at(0.5)), p90: round(at(0.9)), p99: round(at(0.99)), max: round(sorted.at(-1) ?? 0) };
   }

@@ -29,10 +29,20 @@ export function parseMetrics(text: string): Sample[] {
   return samples;
 }
 
+/** A label value to match: the value itself, or a test of it (the value is '' when the label is absent). */
+export type LabelMatch = string | ((value: string) => boolean);
+
+/** Matches a set `error_type`: the samples of failed operations. */
+export const anyError: LabelMatch = (value) => value !== '';
+
 /** Sum of the samples named `name` whose labels include `match`. */
-export function sumOf(samples: readonly Sample[], name: string, match: Record<string, string> = {}): number {
+export function sumOf(samples: readonly Sample[], name: string, match: Record<string, LabelMatch> = {}): number {
   return samples
-    .filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v))
+    .filter(
+      (s) =>
+        s.name === name &&
+        Object.entries(match).every(([k, v]) => (typeof v === 'string' ? (s.labels[k] ?? '') === v : v(s.labels[k] ?? ''))),
+    )
     .reduce((total, s) => total + s.value, 0);
 }
 

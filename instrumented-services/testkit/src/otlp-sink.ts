@@ -10,7 +10,7 @@ interface AnyValue {
   arrayValue?: { values?: AnyValue[] };
   kvlistValue?: { values?: KeyValue[] };
 }
-interface KeyValue {
+export interface KeyValue {
   key: string;
   value?: AnyValue;
 }
@@ -72,7 +72,8 @@ function fromAnyValue(value: AnyValue | undefined): unknown {
   return undefined;
 }
 
-function toAttributes(list: KeyValue[] | undefined): Attributes {
+/** OTLP/JSON key-values (as the SDK sends them and Tempo serves them) as a plain object. */
+export function toAttributes(list: readonly KeyValue[] | undefined): Attributes {
   return Object.fromEntries((list ?? []).map((kv) => [kv.key, fromAnyValue(kv.value)]));
 }
 

@@ -43,22 +43,3 @@ export async function waitFor<T>(
     await sleep(intervalMs);
   }
 }
-
-/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
-export function tcpReachable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.setTimeout(500);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => {
-      resolve(false);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}

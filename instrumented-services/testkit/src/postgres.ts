@@ -1,28 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { asUser, isRoot, run } from './exec.js';
+import { asUser, isRoot, postgresBin, run, systemUserIds } from '@lookout/native-stack';
 import { freePort } from './ports.js';
-
-function postgresBinDir(): string {
-  const fromEnv = process.env.PG_BIN;
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  const base = '/usr/lib/postgresql';
-  const versions = existsSync(base)
-    ? readdirSync(base).filter((v) => existsSync(path.join(base, v, 'bin', 'initdb')))
-    : [];
-  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
-  if (newest === undefined) {
-    throw new Error('PostgreSQL server binaries not found: install the postgresql package or set PG_BIN');
-  }
-  return path.join(base, newest, 'bin');
-}
-
-async function systemUserIds(user: string): Promise<{ uid: number; gid: number }> {
-  const [uid, gid] = await Promise.all([run('id', ['-u', user]), run('id', ['-g', user])]);
-  return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
-}
 
 /**
  * A real PostgreSQL server of its own: a fresh cluster in a temporary directory, listening on 127.0.0.1 on a free
@@ -41,7 +21,7 @@ export class PostgresServer {
   }
 
   static async create(): Promise<PostgresServer> {
-    const bin = postgresBinDir();
+    const bin = postgresBin();
     const dir = await mkdtemp(path.join(tmpdir(), 'lookout-pg-'));
     if (isRoot()) {
       // initdb refuses to run as root; the cluster belongs to the postgres system user.

@@ -2,13 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { isRoot, run } from './exec.js';
-import { freePort, tcpReachable, waitFor } from './ports.js';
-
-async function rabbitmqIds(): Promise<{ uid: number; gid: number }> {
-  const [uid, gid] = await Promise.all([run('id', ['-u', 'rabbitmq']), run('id', ['-g', 'rabbitmq'])]);
-  return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
-}
+import { isRoot, run, systemUserIds, tcpReachable } from '@lookout/native-stack';
+import { freePort, waitFor } from './ports.js';
 
 /**
  * A real RabbitMQ node of its own (Debian's rabbitmq-server): its node name, AMQP and distribution ports, data,
@@ -37,7 +32,7 @@ export class RabbitMQServer {
     );
     await writeFile(path.join(dir, 'enabled_plugins'), '[].\n');
     if (isRoot()) {
-      const { uid, gid } = await rabbitmqIds();
+      const { uid, gid } = await systemUserIds('rabbitmq');
       for (const p of [dir, path.join(dir, 'rabbitmq.conf'), path.join(dir, 'enabled_plugins')]) await chown(p, uid, gid);
     }
     await server.start();

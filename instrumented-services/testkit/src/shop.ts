@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { infraOf, service, serviceEnvironment, startOrder, type Infra, type Wiring } from '@lookout/stack';
 import pg from 'pg';
 import { OtlpSink } from './otlp-sink.js';
 import { PostgresServer } from './postgres.js';
@@ -15,76 +16,110 @@ export const WRITE_KEY = 'lookout-demo-write-key';
 
 export type ShopService = 'catalog' | 'orders' | 'fulfillment' | 'gateway';
 
+/** Settings that make tests quick, on top of the wiring every deployment gets from the stack model. */
+const TEST_TUNING: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  catalog: { SEED_PRODUCTS: '1000' },
+  orders: { OUTBOX_POLL_INTERVAL_MS: '200' },
+  fulfillment: { RETRY_BASE_DELAY_MS: '50' },
+};
+
 /**
- * The whole shop on real servers: one PostgreSQL cluster (databases `catalog` and `orders`), Redis, RabbitMQ, an
- * OTLP sink, and the four services as processes wired to each other on free loopback ports.
+ * Services of the stack model on real servers: the PostgreSQL cluster (with the model's databases), Redis and
+ * RabbitMQ that the started services use (and only those), an OTLP sink, and each service as a process, wired
+ * as the model says, on free loopback ports. `start: ['catalog']` runs Postgres, Redis and the catalog alone.
  */
 export class ShopStack {
-  readonly services = new Map<ShopService, ServiceProcess>();
-  readonly env = new Map<ShopService, Record<string, string>>();
+  readonly services = new Map<string, ServiceProcess>();
+  readonly env = new Map<string, Record<string, string>>();
   /** Every process started, including ones a restart replaced in `services`: all are stopped at the end. */
   private readonly started: ServiceProcess[] = [];
+  private readonly pools = new Map<string, pg.Pool>();
 
   private constructor(
-    readonly postgres: PostgresServer,
-    readonly redis: RedisServer,
-    readonly rabbitmq: RabbitMQServer,
+    private readonly infra: { postgres?: PostgresServer; redis?: RedisServer; rabbitmq?: RabbitMQServer },
     readonly sink: OtlpSink,
-    readonly ordersDb: pg.Pool,
   ) {}
 
   static async start(
-    options: { start?: readonly ShopService[]; env?: Partial<Record<ShopService, Record<string, string>>> } = {},
+    options: { start?: readonly string[]; env?: Partial<Record<string, Record<string, string>>> } = {},
   ): Promise<ShopStack> {
+    const names = options.start ?? ['catalog', 'orders', 'fulfillment', 'gateway'];
+    const needed = new Set<Infra>(startOrder(names).flatMap(infraOf));
     const [postgres, redis, rabbitmq, sink] = await Promise.all([
-      PostgresServer.create(),
-      RedisServer.create(),
-      RabbitMQServer.create(),
+      needed.has('postgres') ? PostgresServer.create() : undefined,
+      needed.has('redis') ? RedisServer.create() : undefined,
+      needed.has('rabbitmq') ? RabbitMQServer.create() : undefined,
       OtlpSink.start(),
     ]);
-    const admin = new pg.Client({ connectionString: postgres.url() });
-    await admin.connect();
-    await admin.query('CREATE DATABASE catalog');
-    await admin.query('CREATE DATABASE orders');
-    await admin.end();
-    const ordersDb = new pg.Pool({ connectionString: postgres.url('orders'), max: 2 });
-    ordersDb.on('error', () => undefined);
-    const stack = new ShopStack(postgres, redis, rabbitmq, sink, ordersDb);
-    for (const name of options.start ?? ['catalog', 'orders', 'fulfillment', 'gateway']) {
-      await stack.startService(name, options.env?.[name] ?? {});
+    const stack = new ShopStack({ ...(postgres && { postgres }), ...(redis && { redis }), ...(rabbitmq && { rabbitmq }) }, sink);
+    if (postgres !== undefined) {
+      const admin = new pg.Client({ connectionString: postgres.url() });
+      await admin.connect();
+      for (const db of new Set(startOrder(names).flatMap((s) => (s.postgres ? [s.postgres.database] : [])))) {
+        await admin.query(`CREATE DATABASE "${db}"`);
+      }
+      await admin.end();
     }
+    for (const name of names) await stack.startService(name, options.env?.[name] ?? {});
     return stack;
   }
 
-  service(name: ShopService): ServiceProcess {
+  get postgres(): PostgresServer {
+    return ShopStack.need(this.infra.postgres, 'postgres');
+  }
+  get redis(): RedisServer {
+    return ShopStack.need(this.infra.redis, 'redis');
+  }
+  get rabbitmq(): RabbitMQServer {
+    return ShopStack.need(this.infra.rabbitmq, 'rabbitmq');
+  }
+
+  private static need<T>(server: T | undefined, name: string): T {
+    if (server === undefined) throw new Error(`${name} is not part of this stack: start a service that uses it`);
+    return server;
+  }
+
+  /** A small pool on one of the stack's databases, for assertions on what the services wrote. */
+  database(name: string): pg.Pool {
+    let pool = this.pools.get(name);
+    if (pool === undefined) {
+      pool = new pg.Pool({ connectionString: this.postgres.url(name), max: 2 });
+      pool.on('error', () => undefined);
+      this.pools.set(name, pool);
+    }
+    return pool;
+  }
+
+  service(name: string): ServiceProcess {
     const service = this.services.get(name);
     if (service === undefined) throw new Error(`${name} is not running`);
     return service;
   }
 
-  private baseEnv(name: ShopService): Record<string, string> {
-    const common = { ...this.sink.env, ADMIN_TOKEN, LOG_LEVEL: 'info', PG_CONNECT_TIMEOUT_MS: '1000' };
-    const url = (s: ShopService) => this.services.get(s)?.baseUrl ?? 'http://127.0.0.1:9';
-    switch (name) {
-      case 'catalog':
-        return { ...common, DATABASE_URL: this.postgres.url('catalog'), REDIS_URL: this.redis.url, SEED_PRODUCTS: '1000' };
-      case 'orders':
-        return {
-          ...common,
-          DATABASE_URL: this.postgres.url('orders'),
-          RABBITMQ_URL: this.rabbitmq.url,
-          CATALOG_URL: url('catalog'),
-          OUTBOX_POLL_INTERVAL_MS: '200',
-        };
-      case 'fulfillment':
-        return { ...common, DATABASE_URL: this.postgres.url('orders'), RABBITMQ_URL: this.rabbitmq.url, RETRY_BASE_DELAY_MS: '50' };
-      case 'gateway':
-        return { ...common, REDIS_URL: this.redis.url, CATALOG_URL: url('catalog'), ORDERS_URL: url('orders') };
-    }
+  private baseEnv(name: string): Record<string, string> {
+    const spec = service(name);
+    const wiring: Wiring = {
+      environment: 'test',
+      host: '127.0.0.1',
+      otlpEndpoint: this.sink.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '',
+      adminToken: ADMIN_TOKEN,
+      port: () => 0,
+      postgresUrl: (db) => this.postgres.url(db),
+      redisUrl: spec.redis === true ? this.redis.url : '',
+      rabbitmqUrl: spec.rabbitmq === true ? this.rabbitmq.url : '',
+      serviceUrl: (callee) => this.services.get(callee)?.baseUrl ?? 'http://127.0.0.1:9',
+    };
+    const env = serviceEnvironment(spec, wiring);
+    // The harness picks a free port per process.
+    Reflect.deleteProperty(env, 'PORT');
+    return { ...env, ...this.sink.env, PG_CONNECT_TIMEOUT_MS: '1000', ...TEST_TUNING[name] };
   }
 
-  /** Starts (or restarts) a service; `env` adds to and overrides the wiring. */
-  async startService(name: ShopService, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  /**
+   * Starts a service (another instance, or a restart after `stop()`); `env` adds to and overrides the wiring, and
+   * is remembered for later starts of the same service.
+   */
+  async startService(name: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
     const merged = { ...this.baseEnv(name), ...(this.env.get(name) ?? {}), ...env };
     this.env.set(name, { ...(this.env.get(name) ?? {}), ...env });
     const service = await ServiceProcess.start(serviceEntry(name), merged);
@@ -95,7 +130,7 @@ export class ShopStack {
 
   async stop(): Promise<void> {
     await Promise.all(this.started.map((s) => s.stop()));
-    await this.ordersDb.end();
-    await Promise.all([this.postgres.destroy(), this.redis.destroy(), this.rabbitmq.destroy(), this.sink.stop()]);
+    await Promise.all([...this.pools.values()].map((p) => p.end()));
+    await Promise.all([this.infra.postgres?.destroy(), this.infra.redis?.destroy(), this.infra.rabbitmq?.destroy(), this.sink.stop()]);
   }
 }

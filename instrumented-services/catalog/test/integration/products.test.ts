@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ServiceProcess } from '@lookout/testkit';
-import { cacheResults, CatalogStack, dbQueries, editable, json, request } from './stack.js';
+import type { ServiceProcess, ShopStack } from '@lookout/testkit';
+import { cacheResults, catalogStack, dbQueries, editable, json, productCount, request } from './helpers.js';
 
 const newProduct = (sku: string) => ({
   sku,
@@ -14,19 +14,18 @@ const newProduct = (sku: string) => ({
 });
 
 describe('catalog on real Postgres and Redis', () => {
-  let stack: CatalogStack;
+  let stack: ShopStack;
   let catalog: ServiceProcess;
 
   before(async () => {
-    stack = await CatalogStack.start();
-    catalog = await stack.startCatalog();
+    ({ stack, catalog } = await catalogStack());
   });
   after(async () => {
     await stack.stop();
   });
 
   it('seeds 10,000 products on first start', async () => {
-    assert.equal(await stack.productCount(), 10_000);
+    assert.equal(await productCount(stack), 10_000);
   });
 
   it('creates, reads, replaces and searches products', async () => {
@@ -78,7 +77,7 @@ describe('catalog on real Postgres and Redis', () => {
   });
 
   it('remembers "not found" briefly, and forgets it when the product is created', async () => {
-    const nextId = ((await stack.db.query<{ id: number }>('SELECT max(id)::int + 1 AS id FROM products')).rows[0]?.id ?? 0);
+    const nextId = ((await stack.database('catalog').query<{ id: number }>('SELECT max(id)::int + 1 AS id FROM products')).rows[0]?.id ?? 0);
     const db0 = await dbQueries(catalog, 'products.get_by_id');
     assert.equal((await request(catalog, `/products/${nextId}`)).status, 404);
     assert.equal((await request(catalog, `/products/${nextId}`)).status, 404);
@@ -107,7 +106,7 @@ describe('catalog on real Postgres and Redis', () => {
   });
 
   it('keeps that to one query across two instances, through the Redis load lock', async () => {
-    const second = await stack.startCatalog({ SEED_PRODUCTS: '0' });
+    const second = await stack.startService('catalog', { SEED_PRODUCTS: '0' });
     const [a0, b0] = [await dbQueries(catalog, 'products.get_by_id'), await dbQueries(second, 'products.get_by_id')];
     const responses = await Promise.all(
       Array.from({ length: 100 }, (_, i) => request(i % 2 === 0 ? catalog : second, '/products/9002')),
@@ -121,7 +120,7 @@ describe('catalog on real Postgres and Redis', () => {
 
   it('uses the indexes for lookups and searches', async () => {
     const plan = async (sql: string, params: unknown[]) =>
-      (await stack.db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      (await stack.database('catalog').query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
     const byId = await plan('SELECT * FROM products WHERE id = $1', [42]);
     assert.match(byId, /Index Scan using products_pkey/);
     // A selective term goes through the trigram index; for a common one (a seeded noun matches ~3% of rows) the
@@ -175,8 +174,8 @@ describe('catalog on real Postgres and Redis', () => {
     ];
 
     it('answers every bad request with 4xx problem+json, and changes nothing', async () => {
-      const countBefore = await stack.productCount();
-      const product5 = (await stack.db.query('SELECT * FROM products WHERE id = 5')).rows[0] as unknown;
+      const countBefore = await productCount(stack);
+      const product5 = (await stack.database('catalog').query('SELECT * FROM products WHERE id = 5')).rows[0] as unknown;
       const failures: string[] = [];
       for (const [name, path, init] of cases) {
         const r = await request(catalog, path, init);
@@ -185,8 +184,8 @@ describe('catalog on real Postgres and Redis', () => {
         if (!ok) failures.push(`${name}: ${r.status} ${r.contentType} ${JSON.stringify(r.body).slice(0, 200)}`);
       }
       assert.deepEqual(failures, []);
-      assert.equal(await stack.productCount(), countBefore);
-      assert.deepEqual((await stack.db.query('SELECT * FROM products WHERE id = 5')).rows[0], product5);
+      assert.equal(await productCount(stack), countBefore);
+      assert.deepEqual((await stack.database('catalog').query('SELECT * FROM products WHERE id = 5')).rows[0], product5);
     });
 
     it('treats SQL in a search term as text to look for', async () => {

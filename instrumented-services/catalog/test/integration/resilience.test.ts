@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { waitFor, type ServiceProcess } from '@lookout/testkit';
+import { waitFor, type ServiceProcess, type ShopStack } from '@lookout/testkit';
 import pg from 'pg';
-import { cacheResults, CatalogStack, editable, json, request } from './stack.js';
+import { cacheResults, catalogStack, editable, json, request } from './helpers.js';
 
 describe('catalog when its dependencies fail', () => {
-  let stack: CatalogStack;
+  let stack: ShopStack;
   let catalog: ServiceProcess;
 
   before(async () => {
-    stack = await CatalogStack.start();
-    catalog = await stack.startCatalog();
+    ({ stack, catalog } = await catalogStack());
   });
   after(async () => {
     await stack.stop();
@@ -66,9 +65,9 @@ describe('catalog when its dependencies fail', () => {
   });
 
   it('drains an in-flight request on SIGTERM, then exits 0', async () => {
-    const service = await stack.startCatalog({ SEED_PRODUCTS: '0' });
+    const service = await stack.startService('catalog', { SEED_PRODUCTS: '0' });
     // Hold a row lock so that the service's UPDATE is in flight when the signal arrives.
-    const blocker = new pg.Client({ connectionString: stack.postgres.url() });
+    const blocker = new pg.Client({ connectionString: stack.postgres.url('catalog') });
     await blocker.connect();
     await blocker.query('BEGIN');
     await blocker.query('SELECT * FROM products WHERE id = 31 FOR UPDATE');
@@ -89,6 +88,6 @@ describe('catalog when its dependencies fail', () => {
   });
 
   it('refuses to start with a bad setting, naming it', async () => {
-    await assert.rejects(stack.startCatalog({ PG_POOL_MAX: 'lots' }), /PG_POOL_MAX/);
+    await assert.rejects(stack.startService('catalog', { PG_POOL_MAX: 'lots' }), /PG_POOL_MAX/);
   });
 });

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { freePort, scrape, sumOf, waitFor, type ReceivedSpan, type ServiceProcess } from '@lookout/testkit';
-import { CatalogStack, editable, json, request } from './stack.js';
+import { metrics } from '@lookout/telemetry/contract';
+import { anyError, freePort, scrape, sumOf, waitFor, type ReceivedSpan, type ServiceProcess, type ShopStack } from '@lookout/testkit';
+import { catalogStack, editable, json, request } from './helpers.js';
 
 const SPAN_KIND_SERVER = 2;
 
 describe('catalog telemetry', () => {
-  let stack: CatalogStack;
+  let stack: ShopStack;
   let catalog: ServiceProcess;
 
   before(async () => {
-    stack = await CatalogStack.start();
-    catalog = await stack.startCatalog({ DEPLOYMENT_ENVIRONMENT: 'test' });
+    ({ stack, catalog } = await catalogStack({ DEPLOYMENT_ENVIRONMENT: 'test' }));
   });
   after(async () => {
     await stack.stop();
@@ -84,14 +84,57 @@ describe('catalog telemetry', () => {
     await request(catalog, '/products/321');
     const samples = await scrape(catalog.baseUrl);
     const withExemplar = samples.filter(
-      (s) => s.name === 'http_server_request_duration_seconds_bucket' && s.labels.http_route === '/products/:id' && s.exemplar,
+      (s) => s.name === `${metrics.httpServerRequestDuration.name}_bucket` && s.labels.http_route === '/products/:id' && s.exemplar,
     );
     assert.ok(withExemplar.length > 0, 'no exemplar on the latency histogram');
     const traceId = withExemplar[0]?.exemplar?.labels.trace_id ?? '';
     await waitFor(`trace ${traceId} in the exporter`, () => (stack.sink.spansOfTrace(traceId).length > 0 ? true : undefined));
-    for (const name of ['process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds', 'db_client_connections_max', 'cache_requests_total']) {
+    for (const name of ['process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds', metrics.dbClientConnectionMax.name, metrics.cacheRequests.name]) {
       assert.ok(samples.some((s) => s.name === name), `${name} missing from /metrics`);
     }
+  });
+
+  it('writes one access-log line for a traced read, found by its trace id on stdout and over OTLP', async () => {
+    const traceId = 'b1b2c3d4e5f60718293a4b5c6d7e8f91';
+    const res = await request(catalog, '/products/77', { headers: { traceparent: `00-${traceId}-2222222222222222-01` } });
+    assert.equal(res.status, 200);
+    const line = await waitFor('the access-log line', () =>
+      catalog.logs.find((l) => l.message === 'request' && l.trace_id === traceId),
+    );
+    assert.equal(line.http_route, '/products/:id');
+    assert.equal(line.http_response_status_code, 200);
+    assert.equal(line.http_request_method, 'GET');
+    assert.equal(typeof line.duration_ms, 'number');
+    await waitFor('the access-log record over OTLP', () =>
+      stack.sink.logs.some((l) => l.body === 'request' && l.traceId === traceId) ? true : undefined,
+    );
+    assert.equal(catalog.logs.filter((l) => l.message === 'request' && l.trace_id === traceId).length, 1);
+  });
+
+  it('renames all three signals with OTEL_SERVICE_NAME, and labels every series with the same identity', async () => {
+    const renamed = await stack.startService('catalog', {
+      SEED_PRODUCTS: '0',
+      OTEL_SERVICE_NAME: 'catalog-canary',
+      OTEL_RESOURCE_ATTRIBUTES: 'service.instance.id=canary-1',
+      DEPLOYMENT_ENVIRONMENT: 'test',
+    });
+    const traceId = 'c1b2c3d4e5f60718293a4b5c6d7e8f92';
+    assert.equal((await request(renamed, '/products/78', { headers: { traceparent: `00-${traceId}-3333333333333333-01` } })).status, 200);
+    const span = await waitFor('the renamed service\'s span', () => stack.sink.spansOfTrace(traceId).find((s) => s.kind === SPAN_KIND_SERVER));
+    assert.equal(span.resource['service.name'], 'catalog-canary');
+    assert.equal(span.resource['service.instance.id'], 'canary-1');
+    const record = await waitFor('the renamed service\'s log record', () => stack.sink.logs.find((l) => l.traceId === traceId));
+    assert.equal(record.resource['service.name'], 'catalog-canary');
+    assert.equal(renamed.logs.find((l) => l.trace_id === traceId)?.service, 'catalog-canary');
+    const samples = await scrape(renamed.baseUrl);
+    assert.ok(samples.length > 50);
+    for (const s of samples) {
+      assert.equal(s.labels.service_name, 'catalog-canary', s.name);
+      assert.equal(s.labels.service_instance_id, 'canary-1', s.name);
+      assert.equal(s.labels.service_namespace, 'lookout', s.name);
+      assert.equal(s.labels.deployment_environment_name, 'test', s.name);
+    }
+    assert.equal(await renamed.stop(), 0);
   });
 
   it('traces no health or metrics polling', async () => {
@@ -104,9 +147,9 @@ describe('catalog telemetry', () => {
   });
 
   it('counts what it exported, and what it lost while the collector was unreachable, and keeps serving', async () => {
-    assert.ok(sumOf(await scrape(catalog.baseUrl), 'otel_sdk_exported_items_total', { signal: 'traces', outcome: 'success' }) > 0);
+    assert.ok(sumOf(await scrape(catalog.baseUrl), metrics.otelSdkExporterSpanExported.name, { error_type: '' }) > 0);
     const nowhere = `http://127.0.0.1:${await freePort()}`;
-    const orphan = await stack.startCatalog({
+    const orphan = await stack.startService('catalog', {
       SEED_PRODUCTS: '0',
       OTEL_EXPORTER_OTLP_ENDPOINT: nowhere,
       OTEL_EXPORTER_OTLP_TIMEOUT: '500',
@@ -114,8 +157,8 @@ describe('catalog telemetry', () => {
     for (let i = 0; i < 20; i++) assert.equal((await request(orphan, `/products/${100 + i}`)).status, 200);
     const lost = await waitFor('failed exports to be counted', async () => {
       const samples = await scrape(orphan.baseUrl);
-      const traces = sumOf(samples, 'otel_sdk_exported_items_total', { signal: 'traces', outcome: 'failure' });
-      const logs = sumOf(samples, 'otel_sdk_exported_items_total', { signal: 'logs', outcome: 'failure' });
+      const traces = sumOf(samples, metrics.otelSdkExporterSpanExported.name, { error_type: anyError });
+      const logs = sumOf(samples, metrics.otelSdkExporterLogExported.name, { error_type: anyError });
       return traces > 0 && logs > 0 ? { traces, logs } : undefined;
     }, 30_000, 250);
     assert.ok(lost.traces >= 20, `only ${lost.traces} spans counted as lost`);

@@ -86,7 +86,7 @@ describe('gateway in front of the whole shop', () => {
       assert.equal(again.status, 201);
       assert.equal(again.body.id, first.body.id);
       assert.equal(again.headers.get('idempotent-replayed'), 'true');
-      const rows = await stack.ordersDb.query('SELECT count(*)::int AS n FROM idempotency_keys WHERE key = $1', [key]);
+      const rows = await stack.database('orders').query('SELECT count(*)::int AS n FROM idempotency_keys WHERE key = $1', [key]);
       assert.equal((rows.rows[0] as { n: number }).n, 1);
       const other = await order(key, anOrder(5));
       assert.equal(other.status, 422);
@@ -169,7 +169,7 @@ describe('gateway in front of the whole shop', () => {
 
     it('answers 4xx problem+json, never 5xx, and writes nothing', async () => {
       const count = async () =>
-        (await stack.ordersDb.query<{ n: number }>('SELECT (SELECT count(*) FROM orders) + (SELECT count(*) FROM outbox) AS n')).rows[0]?.n;
+        (await stack.database('orders').query<{ n: number }>('SELECT (SELECT count(*) FROM orders) + (SELECT count(*) FROM outbox) AS n')).rows[0]?.n;
       const before = await count();
       const failures: string[] = [];
       for (const [name, pathname, init] of cases) {

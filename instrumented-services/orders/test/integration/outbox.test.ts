@@ -28,7 +28,7 @@ describe('orders outbox and fulfillment on real Postgres and RabbitMQ', () => {
 
   const confirmedCount = async (ids: number[]) =>
     (
-      await stack.ordersDb.query<{ n: number }>(
+      await stack.database('orders').query<{ n: number }>(
         `SELECT count(*)::int AS n FROM orders WHERE id = ANY($1::bigint[]) AND status = 'confirmed'`,
         [ids],
       )
@@ -101,9 +101,9 @@ describe('orders outbox and fulfillment on real Postgres and RabbitMQ', () => {
     assert.ok(responses.every((r) => r.status === 201));
     assert.equal(new Set(bodies.map((b) => b.id)).size, 1, 'concurrent requests with one key created several orders');
     assert.equal(responses.filter((r) => r.headers.get('idempotent-replayed') === 'true').length, 9);
-    const rows = await stack.ordersDb.query('SELECT 1 FROM idempotency_keys WHERE key = $1', [key]);
+    const rows = await stack.database('orders').query('SELECT 1 FROM idempotency_keys WHERE key = $1', [key]);
     assert.equal(rows.rowCount, 1);
-    const outbox = await stack.ordersDb.query(`SELECT 1 FROM outbox WHERE payload->>'orderId' = $1`, [String(bodies[0]?.id)]);
+    const outbox = await stack.database('orders').query(`SELECT 1 FROM outbox WHERE payload->>'orderId' = $1`, [String(bodies[0]?.id)]);
     assert.equal(outbox.rowCount, 1, 'a replay wrote a second event');
 
     const conflicting = await placeOrder(key, 8);

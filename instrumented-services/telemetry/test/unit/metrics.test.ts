@@ -60,3 +60,13 @@ describe('the telemetry contract', () => {
     assert.equal(samples[0]?.labels.service_namespace, 'lookout');
   });
 });
+
+describe('docs/telemetry.md', () => {
+  it('is generated from the contract and up to date (npm run gen)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { telemetryDoc } = await import('../../src/docs.js');
+    const file = new URL('../../../../../docs/telemetry.md', `file://${__filename}`);
+    assert.equal(readFileSync(file, 'utf8'), telemetryDoc(), 'docs/telemetry.md is stale: run npm run gen');
+    for (const m of allMetrics) assert.ok(telemetryDoc().includes(`\`${m.name}\``), m.name);
+  });
+});

@@ -1,0 +1,17 @@
+export { composeWiring, generatedFiles, postgresInit, REPO, serviceTargets } from './generate.js';
+export {
+  databases,
+  INFRA,
+  infraOf,
+  portVariable,
+  service,
+  serviceDependencies,
+  serviceEnvironment,
+  services,
+  startOrder,
+  urlVariable,
+  validateModel,
+  type Infra,
+  type ServiceSpec,
+  type Wiring,
+} from './model.js';

@@ -1,0 +1,131 @@
+import { SERVICES } from './services.js';
+
+/** The infrastructure the shop's services use: each runs once per stack. */
+export type Infra = 'postgres' | 'redis' | 'rabbitmq';
+
+export const INFRA: Readonly<Record<Infra, { port: number }>> = {
+  postgres: { port: 5432 },
+  redis: { port: 6379 },
+  rabbitmq: { port: 5672 },
+};
+
+/** One service of the shop, as every way of running the stack needs to know it. */
+export interface ServiceSpec {
+  /** Folder under instrumented-services/, package `@lookout/<name>`, service.name, compose service and scrape job. */
+  readonly name: string;
+  readonly description: string;
+  /** Default HTTP port (`/healthz`, `/readyz`, `/metrics`, its API); `<NAME>_PORT` overrides it natively. */
+  readonly port: number;
+  /** Its Postgres database (DATABASE_URL). */
+  readonly postgres?: { readonly database: string };
+  /** Uses Redis (REDIS_URL). */
+  readonly redis?: boolean;
+  /** Uses RabbitMQ (RABBITMQ_URL). */
+  readonly rabbitmq?: boolean;
+  /** Services it calls over HTTP, each reached through `<NAME>_URL`. */
+  readonly calls: readonly string[];
+  /** Services that must be ready before it starts, beyond the ones it calls. */
+  readonly startsAfter?: readonly string[];
+  /** Settings of its own that every deployment sets. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** How one deployment (native, compose, a test) reaches things: everything that differs between them. */
+export interface Wiring {
+  readonly environment: string;
+  readonly host: string;
+  readonly otlpEndpoint: string;
+  readonly adminToken: string;
+  port(service: ServiceSpec): number;
+  postgresUrl(database: string): string;
+  readonly redisUrl: string;
+  readonly rabbitmqUrl: string;
+  serviceUrl(name: string): string;
+}
+
+export const services: readonly ServiceSpec[] = SERVICES;
+
+export function service(name: string): ServiceSpec {
+  const found = SERVICES.find((s) => s.name === name);
+  if (found === undefined) throw new Error(`no service named ${name} in stack/src/services.ts`);
+  return found;
+}
+
+/** The variable that names a service's URL for its callers, and its port in the native stack. */
+export const urlVariable = (name: string) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
+export const portVariable = (name: string) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PORT`;
+
+/** The infrastructure a service uses. */
+export function infraOf(s: ServiceSpec): Infra[] {
+  return (['postgres', 'redis', 'rabbitmq'] as const).filter((i) => (i === 'postgres' ? s.postgres !== undefined : s[i] === true));
+}
+
+/** The services that must be ready before `s` starts: the ones it calls and the ones it starts after. */
+export function serviceDependencies(s: ServiceSpec): string[] {
+  return [...new Set([...s.calls, ...(s.startsAfter ?? [])])];
+}
+
+/** Every database of the stack, once each. */
+export function databases(): string[] {
+  return [...new Set(SERVICES.flatMap((s) => (s.postgres ? [s.postgres.database] : [])))];
+}
+
+/** The named services and everything they need, in an order in which each starts after its dependencies. */
+export function startOrder(names: readonly string[] = SERVICES.map((s) => s.name)): ServiceSpec[] {
+  const ordered: ServiceSpec[] = [];
+  const visiting = new Set<string>();
+  const visit = (name: string) => {
+    if (ordered.some((s) => s.name === name)) return;
+    if (visiting.has(name)) throw new Error(`stack/src/services.ts: dependency cycle through ${name}`);
+    visiting.add(name);
+    const s = service(name);
+    for (const dep of serviceDependencies(s)) visit(dep);
+    visiting.delete(name);
+    ordered.push(s);
+  };
+  for (const name of names) visit(name);
+  return ordered;
+}
+
+/** The environment of one service in one deployment: the wiring, then the service's own settings. */
+export function serviceEnvironment(s: ServiceSpec, w: Wiring): Record<string, string> {
+  const env: Record<string, string> = {
+    HOST: w.host,
+    PORT: String(w.port(s)),
+    OTEL_EXPORTER_OTLP_ENDPOINT: w.otlpEndpoint,
+    DEPLOYMENT_ENVIRONMENT: w.environment,
+    ADMIN_TOKEN: w.adminToken,
+    LOG_LEVEL: 'info',
+  };
+  if (s.postgres) env.DATABASE_URL = w.postgresUrl(s.postgres.database);
+  if (s.redis === true) env.REDIS_URL = w.redisUrl;
+  if (s.rabbitmq === true) env.RABBITMQ_URL = w.rabbitmqUrl;
+  for (const callee of s.calls) env[urlVariable(callee)] = w.serviceUrl(callee);
+  return { ...env, ...s.env };
+}
+
+/** Checks the model itself: unique names and ports, known dependencies, no cycle. Throws naming the problem. */
+export function validateModel(): void {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  const ports = new Map<number, string>(Object.entries(INFRA).map(([k, v]) => [v.port, k]));
+  for (const s of SERVICES) {
+    if (!/^[a-z][a-z0-9-]{1,30}$/.test(s.name)) problems.push(`${s.name}: a name is lower-case letters, digits and dashes`);
+    if (names.has(s.name)) problems.push(`${s.name}: declared twice`);
+    names.add(s.name);
+    const taken = ports.get(s.port);
+    if (taken !== undefined) problems.push(`${s.name}: port ${s.port} is also ${taken}'s`);
+    ports.set(s.port, s.name);
+  }
+  for (const s of SERVICES) {
+    for (const dep of serviceDependencies(s)) if (!names.has(dep)) problems.push(`${s.name}: depends on unknown service ${dep}`);
+  }
+  if (problems.length === 0) {
+    try {
+      startOrder();
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  if (problems.length > 0) throw new Error(`invalid stack model: ${problems.join('; ')}`);
+}

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { composeWiring, generatedFiles, REPO } from '../src/generate.js';
+import { databases, service, serviceEnvironment, services, startOrder, validateModel } from '../src/model.js';
+
+describe('the stack model', () => {
+  it('is valid: unique names and ports, known dependencies, no cycle', () => {
+    assert.doesNotThrow(validateModel);
+  });
+
+  it('starts every service after the services it calls and the ones it waits for', () => {
+    const order = startOrder().map((s) => s.name);
+    for (const s of services) {
+      for (const dep of [...s.calls, ...(s.startsAfter ?? [])]) assert.ok(order.indexOf(dep) < order.indexOf(s.name), `${s.name} before ${dep}`);
+    }
+    assert.deepEqual(startOrder(['fulfillment']).map((s) => s.name), ['catalog', 'orders', 'fulfillment']);
+  });
+
+  it('derives each service\'s environment from what it uses', () => {
+    const env = serviceEnvironment(service('orders'), composeWiring);
+    assert.equal(env.DATABASE_URL, 'postgres://lookout:${POSTGRES_PASSWORD:-lookout}@postgres:5432/orders');
+    assert.equal(env.RABBITMQ_URL, 'amqp://guest:guest@rabbitmq:5672');
+    assert.equal(env.CATALOG_URL, 'http://catalog:8081');
+    assert.equal(env.REDIS_URL, undefined);
+    assert.equal(env.PORT, '8082');
+    assert.deepEqual(databases(), ['catalog', 'orders']);
+  });
+});
+
+describe('files generated from the stack model', () => {
+  for (const [file, content] of Object.entries(generatedFiles())) {
+    it(`${file} is up to date (npm run gen)`, () => {
+      assert.equal(readFileSync(path.join(REPO, file), 'utf8'), content, `${file} is stale: run npm run gen`);
+    });
+  }
+
+  it('lists every service of the model in compose and in the collector\'s scrape targets', () => {
+    const compose = parse(readFileSync(path.join(REPO, 'docker-compose.yml'), 'utf8')) as { services: Record<string, unknown> };
+    const targets = parse(readFileSync(path.join(REPO, 'otel-collector/service-targets.compose.yml'), 'utf8')) as {
+      targets: string[];
+      labels: { job: string };
+    }[];
+    for (const s of services) {
+      assert.ok(s.name in compose.services, s.name);
+      assert.ok(targets.some((t) => t.labels.job === s.name && t.targets.includes(`${s.name}:${s.port}`)), s.name);
+    }
+  });
+});

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { scrape, sleep, sumOf, waitFor, WRITE_KEY } from '@lookout/testkit';
+import { allMetrics, metrics, type Emitter } from '@lookout/telemetry/contract';
+import { services as model } from '@lookout/stack';
+import { anyError, parseMetrics, scrape, sleep, sumOf, waitFor, WRITE_KEY } from '@lookout/testkit';
 import { control, status, type StackSettings } from '@lookout/native-stack';
 import { collectorMetric, lokiLines, promExemplars, promQuery, tempoTrace, tracedOrder, type TraceSpan } from './backends.js';
 import { startStack, stopStack } from './stack.js';
@@ -55,16 +57,22 @@ describe('the native stack, end to end', { timeout: 60 * 60 * 1000 }, () => {
       const byService = new Set(found.map((l) => l.labels.service_name));
       return byService.has('orders') && byService.has('fulfillment') ? found : undefined;
     }, 90_000, 1000);
+    // Every request writes an access-log line in its trace, so Grafana's trace -> logs link finds the gateway too.
+    const access = await waitFor(`access log of trace ${traceId} in Loki`, async () => {
+      const found = await lokiLines(s(), `{service_name="gateway"} | trace_id = "${traceId}"`);
+      return found.some((l) => l.line === 'request') ? found : undefined;
+    }, 90_000, 1000);
+    assert.ok(access.some((l) => l.line === 'request' && l.labels.http_route === '/api/orders'), JSON.stringify(access));
     // The line is the record's body; its attributes (order_id, trace_id, …) are structured metadata.
     assert.ok(lines.some((l) => l.line === 'order accepted' && l.labels.order_id === String(orderId)), JSON.stringify(lines));
     assert.ok(lines.every((l) => l.labels.trace_id === traceId), 'trace_id is not structured metadata of the lines');
 
     await waitFor('the gateway\'s latency histogram in Prometheus', async () => {
-      const r = await promQuery(s(), 'sum(http_server_request_duration_seconds_count{job="gateway", http_route="/api/orders"})');
+      const r = await promQuery(s(), `sum(${metrics.httpServerRequestDuration.name}_count{job="gateway", http_route="/api/orders"})`);
       return (r[0]?.value ?? 0) > 0 ? true : undefined;
     }, 90_000, 2000);
     const exemplars = await waitFor('exemplars on the gateway histogram', async () => {
-      const found = await promExemplars(s(), 'http_server_request_duration_seconds_bucket{job="gateway"}', startedAt);
+      const found = await promExemplars(s(), `${metrics.httpServerRequestDuration.name}_bucket{job="gateway"}`, startedAt);
       return found.length > 0 ? found : undefined;
     }, 90_000, 2000);
     const exemplarTrace = exemplars.find((e) => e.labels.trace_id === traceId)?.labels.trace_id ?? exemplars[0]?.labels.trace_id;
@@ -109,9 +117,37 @@ describe('the native stack, end to end', { timeout: 60 * 60 * 1000 }, () => {
     });
   }
 
+  it('emits from every service exactly the metrics the telemetry contract declares for it, with its identity', async () => {
+    // Background load and the orders above have exercised every path a healthy shop takes.
+    const undeclared: string[] = [];
+    const missing: string[] = [];
+    for (const service of model) {
+      const text = await (await fetch(`http://127.0.0.1:${s().servicePorts[service.name] ?? 0}/metrics`)).text();
+      const families = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1] as string, m[2] as string]));
+      const declared = (family: string) => allMetrics.find((m) => m.name === family || (m.type === 'counter' && `${family}_total` === m.name));
+      for (const family of families.keys()) if (declared(family) === undefined) undeclared.push(`${service.name}: ${family}`);
+      for (const m of allMetrics.filter((x) => x.emittedBy.includes('all') || x.emittedBy.includes(service.name as Emitter))) {
+        if (![...families.keys()].some((family) => declared(family) === m)) missing.push(`${service.name}: ${m.name}`);
+      }
+      for (const sample of parseMetrics(text)) {
+        assert.equal(sample.labels.service_name, service.name, `${service.name}: ${sample.name} carries another service_name`);
+        assert.equal(sample.labels.deployment_environment_name, 'native', sample.name);
+      }
+    }
+    assert.deepEqual(undeclared, [], 'emitted but not declared in @lookout/telemetry/contract');
+    assert.deepEqual(missing, [], 'declared in @lookout/telemetry/contract but never emitted');
+    // In Prometheus, through the collector, each job's series carry the same service identity as its spans.
+    const series = await promQuery(s(), `count by (job, service_name, service_namespace) (${metrics.httpServerRequestDuration.name}_count)`);
+    assert.ok(series.length >= model.length, JSON.stringify(series));
+    for (const r of series) {
+      assert.equal(r.metric.service_name, r.metric.job, JSON.stringify(r.metric));
+      assert.equal(r.metric.service_namespace, 'lookout');
+    }
+  });
+
   it('keeps serving without error while the collector is down, and counts the telemetry it could not send', async () => {
     const gateway = `http://127.0.0.1:${s().servicePorts.gateway ?? 0}`;
-    const failed = async () => sumOf(await scrape(gateway), 'otel_sdk_exported_items_total', { outcome: 'failure' });
+    const failed = async () => sumOf(await scrape(gateway), metrics.otelSdkExporterSpanExported.name, { error_type: anyError });
     const rssMiB = async () => {
       const pid = Number(/^gateway\s+RUNNING\s+pid (\d+)/m.exec(await status(s()))?.[1]);
       return Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;

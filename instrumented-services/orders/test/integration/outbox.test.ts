@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { metrics as contract } from '@lookout/telemetry/contract';
 import { scrape, ShopStack, sumOf, waitFor } from '@lookout/testkit';
 import amqplib from 'amqplib';
 
@@ -36,8 +37,8 @@ describe('orders outbox and fulfillment on real Postgres and RabbitMQ', () => {
 
   it('accepts orders while the broker is down and delivers every one exactly once when it is back', async () => {
     const fulfillment = stack.service('fulfillment');
-    const confirmedBefore = sumOf(await scrape(fulfillment.baseUrl), 'fulfillment_orders_confirmed_total');
-    const processedBefore = sumOf(await scrape(fulfillment.baseUrl), 'messaging_messages_consumed_total', { outcome: 'processed' });
+    const confirmedBefore = sumOf(await scrape(fulfillment.baseUrl), contract.fulfillmentOrdersConfirmed.name);
+    const processedBefore = sumOf(await scrape(fulfillment.baseUrl), contract.messagingClientConsumedMessages.name, { error_type: '' });
 
     await stack.rabbitmq.stop();
     const ids: number[] = [];
@@ -49,8 +50,8 @@ describe('orders outbox and fulfillment on real Postgres and RabbitMQ', () => {
     const orders = stack.service('orders');
     const ready = (await (await orders.fetch('/readyz')).json()) as { status: string };
     assert.equal(ready.status, 'degraded');
-    assert.equal(sumOf(await scrape(orders.baseUrl), 'outbox_pending_messages'), 25);
-    assert.ok(sumOf(await scrape(orders.baseUrl), 'outbox_lag_seconds') > 0);
+    assert.equal(sumOf(await scrape(orders.baseUrl), contract.outboxPendingMessages.name), 25);
+    assert.ok(sumOf(await scrape(orders.baseUrl), contract.outboxLag.name) > 0);
     assert.equal(await confirmedCount(ids), 0);
 
     await stack.rabbitmq.start();
@@ -58,13 +59,13 @@ describe('orders outbox and fulfillment on real Postgres and RabbitMQ', () => {
       (await confirmedCount(ids)) === ids.length ? true : undefined,
     60_000, 250);
     await waitFor('the outbox to drain', async () =>
-      sumOf(await scrape(orders.baseUrl), 'outbox_pending_messages') === 0 ? true : undefined,
+      sumOf(await scrape(orders.baseUrl), contract.outboxPendingMessages.name) === 0 ? true : undefined,
     );
     const metrics = await scrape(fulfillment.baseUrl);
-    assert.equal(sumOf(metrics, 'fulfillment_orders_confirmed_total') - confirmedBefore, ids.length);
-    assert.equal(sumOf(metrics, 'messaging_messages_consumed_total', { outcome: 'processed' }) - processedBefore, ids.length,
+    assert.equal(sumOf(metrics, contract.fulfillmentOrdersConfirmed.name) - confirmedBefore, ids.length);
+    assert.equal(sumOf(metrics, contract.messagingClientConsumedMessages.name, { error_type: '' }) - processedBefore, ids.length,
       'an event was processed twice');
-    assert.equal(sumOf(metrics, 'messaging_dead_lettered_total'), 0);
+    assert.equal(sumOf(metrics, contract.messagingDeadLetteredMessages.name), 0);
   });
 
   it('moves a poison message to the dead-letter queue after the configured attempts', async () => {
@@ -82,8 +83,8 @@ describe('orders outbox and fulfillment on real Postgres and RabbitMQ', () => {
         (await channel.checkQueue('fulfillment.order-created.dlq')).messageCount === 1 ? true : undefined,
       30_000, 200);
       const metrics = await scrape(fulfillment.baseUrl);
-      assert.equal(sumOf(metrics, 'messaging_dead_lettered_total'), 1);
-      assert.equal(sumOf(metrics, 'messaging_retries_total'), MAX_ATTEMPTS - 1);
+      assert.equal(sumOf(metrics, contract.messagingDeadLetteredMessages.name), 1);
+      assert.equal(sumOf(metrics, contract.messagingRetriedMessages.name), MAX_ATTEMPTS - 1);
       const dead = await channel.get('fulfillment.order-created.dlq', { noAck: true });
       assert.ok(dead !== false);
       assert.equal(dead.properties.headers?.['x-lookout-attempt'], MAX_ATTEMPTS + 1);

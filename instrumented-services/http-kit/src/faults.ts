@@ -16,6 +16,11 @@ export const errorsFault = z.strictObject({
   status: z.number().int().min(500).max(599).default(500),
 });
 
+/** The faults of a service that injects only the HTTP ones. */
+export const httpFaultSpec = z.discriminatedUnion('name', [latencyFault, errorsFault]);
+export type HttpFault = z.infer<typeof httpFaultSpec>;
+export const HTTP_FAULTS: ReadonlySet<HttpFault['name']> = new Set(['latency', 'errors']);
+
 /** What any fault looks like: a name and its parameters. */
 export interface NamedFault {
   readonly name: string;

@@ -1,5 +1,14 @@
 export { createServiceApp, runService } from './app.js';
-export { errorsFault, FaultRegistry, faultAdminRoutes, latencyFault, type NamedFault } from './faults.js';
+export {
+  errorsFault,
+  FaultRegistry,
+  faultAdminRoutes,
+  HTTP_FAULTS,
+  httpFaultSpec,
+  latencyFault,
+  type HttpFault,
+  type NamedFault,
+} from './faults.js';
 export { healthRoutes, Lifecycle, readiness, type DependencyCheck, type ReadinessReport } from './health.js';
 export {
   HttpProblem,

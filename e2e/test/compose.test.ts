@@ -128,7 +128,7 @@ describe('docker-compose.yml', () => {
   it('starts each service of the model after what it uses, as the native stack does', () => {
     for (const m of model) {
       const waitsFor = Object.keys(services[m.name]?.depends_on ?? {}).sort();
-      assert.deepEqual(waitsFor, [...infraOf(m), ...serviceDependencies(m)].sort(), m.name);
+      assert.deepEqual(waitsFor, ['otel-collector', ...infraOf(m), ...serviceDependencies(m)].sort(), m.name);
     }
   });
 

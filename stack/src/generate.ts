@@ -33,10 +33,10 @@ export function composeFile(): string {
   const all = doc.get('services');
   if (!isMap(all)) throw new Error('stack/compose-base.yml: no services map');
   for (const s of services) {
-    const dependsOn: Record<string, { condition: string }> = {};
+    // The collector first, so that no start-up telemetry is lost; then what the service uses, healthy.
+    const dependsOn: Record<string, { condition: string }> = { 'otel-collector': { condition: 'service_started' } };
     for (const infra of infraOf(s)) dependsOn[infra] = { condition: 'service_healthy' };
     for (const dep of serviceDependencies(s)) dependsOn[dep] = { condition: 'service_healthy' };
-    if (Object.keys(dependsOn).length === 0) dependsOn['otel-collector'] = { condition: 'service_started' };
     const node = doc.createNode({
       build: {
         context: '.',

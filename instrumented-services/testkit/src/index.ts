@@ -7,3 +7,4 @@ export { anyError, parseMetrics, scrape, sumOf, type LabelMatch, type Sample } f
 export { RabbitMQServer } from './rabbitmq.js';
 export { ADMIN_TOKEN, READ_KEY, serviceEntry, ShopStack, WRITE_KEY, type ShopService } from './shop.js';
 export { BENCH_RESULTS, runBench, writeBenchResult } from './bench.js';
+export { TEST_SPAN_ID, TEST_TRACE_ID, useContextManager, withTestSpan } from './trace.js';

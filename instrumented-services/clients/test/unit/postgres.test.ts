@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { describe, it } from 'node:test';
+import { TraceFlags } from '@opentelemetry/api';
 import { registry } from '@lookout/telemetry';
-import { parseMetrics } from '@lookout/testkit';
+import { parseMetrics, TEST_TRACE_ID, useContextManager, withTestSpan } from '@lookout/testkit';
 import { classifyPgError, isPgUnavailable } from '../../src/pg-errors.js';
 import { timeDbOperation } from '../../src/postgres.js';
 
-const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
-const SPAN_ID = '00f067aa0ba902b7';
-
-function withSpan<T>(flags: TraceFlags, fn: () => T): T {
-  const span = trace.wrapSpanContext({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: flags });
-  return context.with(trace.setSpan(context.active(), span), fn);
-}
+const TRACE_ID = TEST_TRACE_ID;
+const withSpan = withTestSpan;
 
 describe('timeDbOperation', () => {
-  const contextManager = new AsyncLocalStorageContextManager();
-  before(() => context.setGlobalContextManager(contextManager.enable()));
-  after(() => context.disable());
+  useContextManager();
 
   it('times database operations with the trace as exemplar and the SQLSTATE as error_type', async () => {
     await withSpan(TraceFlags.SAMPLED, () => timeDbOperation('unit.ok', () => Promise.resolve(1)));

@@ -2,21 +2,16 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { TraceFlags } from '@opentelemetry/api';
 import express from 'express';
-import { parseMetrics } from '@lookout/testkit';
+import { parseMetrics, TEST_SPAN_ID, TEST_TRACE_ID, useContextManager, withTestSpan } from '@lookout/testkit';
 import { createLogger, registry } from '@lookout/telemetry';
 import { httpServerDuration, metricsHandler, requestTelemetry, routeTemplate, sampledForAccessLog } from '../../src/red.js';
 import type { Server } from 'node:http';
 
-const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
-const SPAN_ID = '00f067aa0ba902b7';
-
-function withSpan<T>(flags: TraceFlags, fn: () => T): T {
-  const span = trace.wrapSpanContext({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: flags });
-  return context.with(trace.setSpan(context.active(), span), fn);
-}
+const TRACE_ID = TEST_TRACE_ID;
+const SPAN_ID = TEST_SPAN_ID;
+const withSpan = withTestSpan;
 
 describe('routeTemplate', () => {
   it('joins the router mount path and the route path', () => {
@@ -34,7 +29,7 @@ describe('routeTemplate', () => {
 describe('requestTelemetry middleware', () => {
   let server: Server;
   let base: string;
-  const contextManager = new AsyncLocalStorageContextManager();
+  useContextManager();
   const logStream = new PassThrough();
   const accessLines: Record<string, unknown>[] = [];
   logStream.on('data', (chunk: Buffer) => {
@@ -42,7 +37,6 @@ describe('requestTelemetry middleware', () => {
   });
 
   before(async () => {
-    context.setGlobalContextManager(contextManager.enable());
     const app = express();
     app.use((_req, _res, next) => {
       // Stands in for the http instrumentation: the request runs inside a sampled span.
@@ -62,7 +56,6 @@ describe('requestTelemetry middleware', () => {
 
   after(() => {
     server.close();
-    context.disable();
   });
 
   beforeEach(() => {

@@ -63,11 +63,12 @@ export const metrics = {
   httpServerRequestDuration: histogram({
     name: 'http_server_request_duration_seconds',
     unit: 's',
-    help: 'Duration of HTTP server requests, by method, route template and status code.',
+    help: 'Duration of HTTP server requests, by method, route template and status code (probes and scrapes excluded).',
     labels: ['http_request_method', 'http_route', 'http_response_status_code'] as const,
     buckets: DURATION_BUCKETS,
     exemplars: true,
-    emittedBy: ALL,
+    // Every service on http-kit, once it serves a request; fulfillment serves only probes and scrapes.
+    emittedBy: ['gateway', 'catalog', 'orders'],
     semconv: 'http.server.request.duration',
   }),
 

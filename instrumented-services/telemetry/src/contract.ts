@@ -26,6 +26,8 @@ interface BaseSpec<L extends string> {
   readonly emittedBy: readonly Emitter[];
   /** The semantic-convention instrument this one implements, when there is one. */
   readonly semconv?: string;
+  /** Its series exist only while a value is non-zero (libuv requests in flight, say): a scrape may find none. */
+  readonly intermittent?: boolean;
 }
 
 export interface CounterSpec<L extends string = string> extends BaseSpec<L> {
@@ -269,7 +271,7 @@ export const runtimeMetrics: readonly MetricSpec[] = (
     ['nodejs_active_resources_total', 'gauge', '{resource}', 'Resources keeping the event loop alive.', []],
     ['nodejs_active_handles', 'gauge', '{handle}', 'Active libuv handles, by type.', ['type']],
     ['nodejs_active_handles_total', 'gauge', '{handle}', 'Active libuv handles.', []],
-    ['nodejs_active_requests', 'gauge', '{request}', 'Active libuv requests, by type.', ['type']],
+    ['nodejs_active_requests', 'gauge', '{request}', 'Active libuv requests, by type (present only while there are some).', ['type']],
     ['nodejs_active_requests_total', 'gauge', '{request}', 'Active libuv requests.', []],
     ['nodejs_heap_size_total_bytes', 'gauge', 'By', 'V8 heap size.', []],
     ['nodejs_heap_size_used_bytes', 'gauge', 'By', 'V8 heap used.', []],
@@ -283,7 +285,7 @@ export const runtimeMetrics: readonly MetricSpec[] = (
 ).map(([name, type, unit, help, labels]): MetricSpec =>
   type === 'histogram'
     ? { type, name, unit, help, labels, emittedBy: ALL, buckets: [0.001, 0.01, 0.1, 1, 2, 5], exemplars: false }
-    : { type, name, unit, help, labels, emittedBy: ALL },
+    : { type, name, unit, help, labels, emittedBy: ALL, ...(name === 'nodejs_active_requests' && { intermittent: true }) },
 );
 
 /** Every metric of the contract: the services' own, then the runtime's. */

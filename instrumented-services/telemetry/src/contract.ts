@@ -52,6 +52,8 @@ const histogram = <L extends string>(spec: Omit<HistogramSpec<L>, 'type'>): Hist
 /** The semantic conventions' advisory buckets for HTTP and DB durations, in seconds. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] as const;
 const DB_DURATION_BUCKETS = [0.001, 0.0025, ...DURATION_BUCKETS] as const;
+/** The semantic conventions' buckets plus the gateway latency SLO's threshold (0.3 s), so the SLI is exact. */
+export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.3, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] as const;
 
 const ALL: readonly Emitter[] = ['all'];
 const WITH_POSTGRES: readonly Emitter[] = ['catalog', 'orders', 'fulfillment'];
@@ -67,7 +69,7 @@ export const metrics = {
     unit: 's',
     help: 'Duration of HTTP server requests, by method, route template and status code (probes and scrapes excluded).',
     labels: ['http_request_method', 'http_route', 'http_response_status_code'] as const,
-    buckets: DURATION_BUCKETS,
+    buckets: HTTP_DURATION_BUCKETS,
     exemplars: true,
     // Every service on http-kit, once it serves a request; fulfillment serves only probes and scrapes.
     emittedBy: ['gateway', 'catalog', 'orders'],

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { ensureBinaries, type BinaryDirs } from '@lookout/native-stack';
+import { parse } from 'yaml';
+import { REPO, renderRuleFile, ruleFiles } from '../src/generate.js';
+import { isAlert, type AlertingRule } from '../src/rules.js';
+
+const exec = promisify(execFile);
+const TESTS_DIR = path.join(REPO, 'alerts/tests');
+
+const alerts: AlertingRule[] = Object.values(ruleFiles()).flatMap((f) => f.groups.flatMap((g) => g.rules.filter(isAlert)));
+
+interface PromtoolTest {
+  name: string;
+  alert_rule_test?: { alertname: string; exp_alerts?: unknown[] }[];
+}
+
+describe('alert and recording rules', { timeout: 60 * 60 * 1000 }, () => {
+  let promtool: string;
+  before(async () => {
+    const bins: BinaryDirs = await ensureBinaries((line) => process.stderr.write(`# ${line}\n`));
+    promtool = path.join(bins.prometheus, 'promtool');
+  }, { timeout: 60 * 60 * 1000 });
+
+  for (const [file, content] of Object.entries(ruleFiles())) {
+    it(`${file} is generated from alerts/src and up to date (npm run gen)`, () => {
+      assert.equal(readFileSync(path.join(REPO, file), 'utf8'), renderRuleFile(content), `${file} is stale: run npm run gen`);
+    });
+
+    it(`${file} passes promtool check rules`, async () => {
+      const { stdout } = await exec(promtool, ['check', 'rules', path.join(REPO, file)]);
+      assert.match(stdout, /SUCCESS/);
+    });
+  }
+
+  it('pass their promtool unit tests', async () => {
+    const files = readdirSync(TESTS_DIR).filter((f) => f.endsWith('.test.yml'));
+    assert.ok(files.length > 0);
+    const { stdout } = await exec(promtool, ['test', 'rules', ...files], { cwd: TESTS_DIR });
+    assert.match(stdout, /SUCCESS/);
+    assert.doesNotMatch(stdout, /FAILED/);
+  });
+
+  it('give every alert a unit-test case where it fires and one where it stays silent', () => {
+    const cases = readdirSync(TESTS_DIR)
+      .filter((f) => f.endsWith('.test.yml'))
+      .flatMap((f) => (parse(readFileSync(path.join(TESTS_DIR, f), 'utf8')) as { tests: PromtoolTest[] }).tests)
+      .flatMap((t) => t.alert_rule_test ?? []);
+    const missing = alerts.flatMap((a) => {
+      const own = cases.filter((c) => c.alertname === a.alert);
+      return [
+        ...(own.some((c) => (c.exp_alerts ?? []).length > 0) ? [] : [`${a.alert}: no case where it fires`]),
+        ...(own.some((c) => (c.exp_alerts ?? []).length === 0) ? [] : [`${a.alert}: no case where it stays silent`]),
+      ];
+    });
+    assert.deepEqual(missing, []);
+  });
+
+  it('give every alert a severity, a service, a summary, a description, a runbook that exists and a dashboard that exists', () => {
+    const dashboards = new Set(
+      readdirSync(path.join(REPO, 'grafana/dashboards')).map(
+        (f) => (JSON.parse(readFileSync(path.join(REPO, 'grafana/dashboards', f), 'utf8')) as { uid: string }).uid,
+      ),
+    );
+    assert.ok(alerts.length > 0);
+    for (const a of alerts) {
+      assert.ok(['page', 'ticket', 'info'].includes(a.labels.severity), a.alert);
+      assert.ok(a.labels.service.length > 0, a.alert);
+      assert.ok(a.annotations.summary.length > 10 && a.annotations.description.includes('{{ $value'), a.alert);
+      assert.ok(existsSync(path.join(REPO, a.annotations.runbook_url)), `${a.alert}: no runbook at ${a.annotations.runbook_url}`);
+      const uid = /^\/d\/([^/?]+)/.exec(a.annotations.dashboard_url)?.[1] ?? '';
+      assert.ok(dashboards.has(uid), `${a.alert}: no dashboard with UID ${uid}`);
+    }
+    assert.equal(new Set(alerts.map((a) => a.alert)).size, alerts.length, 'an alert name is used twice');
+  });
+});

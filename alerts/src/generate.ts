@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { RuleFile } from './rules.js';
+import { causeGroups } from './causes.js';
 import { sloGroups } from './slo.js';
 import { SLOS } from './slos.js';
 
@@ -10,7 +11,10 @@ export const REPO = path.resolve(__dirname, '../../..');
 
 /** Every rule file Prometheus loads, by path from the repository root. */
 export function ruleFiles(): Record<string, RuleFile> {
-  return { 'prometheus/rules/slos.yml': { groups: sloGroups(SLOS) } };
+  return {
+    'prometheus/rules/slos.yml': { groups: sloGroups(SLOS) },
+    'prometheus/rules/causes.yml': { groups: causeGroups() },
+  };
 }
 
 export function renderRuleFile(file: RuleFile): string {

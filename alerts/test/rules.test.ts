@@ -54,7 +54,8 @@ describe('alert and recording rules', { timeout: 60 * 60 * 1000 }, () => {
       const own = cases.filter((c) => c.alertname === a.alert);
       return [
         ...(own.some((c) => (c.exp_alerts ?? []).length > 0) ? [] : [`${a.alert}: no case where it fires`]),
-        ...(own.some((c) => (c.exp_alerts ?? []).length === 0) ? [] : [`${a.alert}: no case where it stays silent`]),
+        // Watchdog fires by design, always: it has no silent case.
+        ...(a.expr === 'vector(1)' || own.some((c) => (c.exp_alerts ?? []).length === 0) ? [] : [`${a.alert}: no case where it stays silent`]),
       ];
     });
     assert.deepEqual(missing, []);

@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ensureBinaries, type BinaryDirs } from '@lookout/native-stack';
 import { parse } from 'yaml';
-import { REPO, renderRuleFile, ruleFiles } from '../src/generate.js';
+import { ALERTMANAGER_FILE, REPO, renderAlertmanagerConfig, renderRuleFile, ruleFiles } from '../src/generate.js';
 import { isAlert, type AlertingRule } from '../src/rules.js';
 
 const exec = promisify(execFile);
@@ -21,9 +21,11 @@ interface PromtoolTest {
 
 describe('alert and recording rules', { timeout: 60 * 60 * 1000 }, () => {
   let promtool: string;
+  let amtool: string;
   before(async () => {
     const bins: BinaryDirs = await ensureBinaries((line) => process.stderr.write(`# ${line}\n`));
     promtool = path.join(bins.prometheus, 'promtool');
+    amtool = path.join(bins.alertmanager, 'amtool');
   }, { timeout: 60 * 60 * 1000 });
 
   for (const [file, content] of Object.entries(ruleFiles())) {
@@ -77,5 +79,26 @@ describe('alert and recording rules', { timeout: 60 * 60 * 1000 }, () => {
       assert.ok(dashboards.has(uid), `${a.alert}: no dashboard with UID ${uid}`);
     }
     assert.equal(new Set(alerts.map((a) => a.alert)).size, alerts.length, 'an alert name is used twice');
+  });
+
+  it(`${ALERTMANAGER_FILE} is generated from alerts/src and up to date, and passes amtool check-config`, async () => {
+    const file = path.join(REPO, ALERTMANAGER_FILE);
+    assert.equal(readFileSync(file, 'utf8'), renderAlertmanagerConfig(), `${ALERTMANAGER_FILE} is stale: run npm run gen`);
+    const { stdout } = await exec(amtool, ['check-config', file]);
+    assert.match(stdout, /SUCCESS/);
+  });
+
+  it('routes pages to the pager, tickets to the ticket receiver, info nowhere and Watchdog to its own receiver', async () => {
+    const route = async (...labels: string[]) =>
+      (await exec(amtool, ['config', 'routes', 'test', `--config.file=${path.join(REPO, ALERTMANAGER_FILE)}`, ...labels])).stdout.trim();
+    assert.equal(await route('severity=page', 'service=gateway'), 'pager');
+    assert.equal(await route('severity=ticket', 'service=orders'), 'ticket');
+    assert.equal(await route('severity=info', 'service=gateway'), 'none');
+    assert.equal(await route('alertname=Watchdog', 'severity=info', 'service=alerting'), 'watchdog');
+    // Every alert of the rules lands where its severity says.
+    for (const a of alerts) {
+      const expected = a.alert === 'Watchdog' ? 'watchdog' : a.labels.severity === 'info' ? 'none' : a.labels.severity === 'page' ? 'pager' : 'ticket';
+      assert.equal(await route(`alertname=${a.alert}`, `severity=${a.labels.severity}`, 'service=x'), expected, a.alert);
+    }
   });
 });

@@ -117,6 +117,24 @@ describe('the native stack, end to end', { timeout: 60 * 60 * 1000 }, () => {
     });
   }
 
+  it('delivers Watchdog from Prometheus through Alertmanager to the alert receiver, and its log line to Loki', async () => {
+    const receiver = `http://127.0.0.1:${s().servicePorts['alert-receiver'] ?? 0}`;
+    const received = await waitFor('Watchdog at the alert receiver', async () => {
+      const res = await fetch(`${receiver}/notifications?alertname=Watchdog&status=firing`);
+      const body = (await res.json()) as { notifications: { receiver: string; severity: string }[] };
+      return body.notifications.length > 0 ? body.notifications : undefined;
+    }, 120_000, 2000);
+    const first = received[0];
+    assert.ok(first);
+    assert.equal(first.receiver, 'watchdog');
+    assert.equal(first.severity, 'info');
+    const lines = await waitFor('the notification in Loki', async () => {
+      const found = await lokiLines(s(), '{service_name="alert-receiver"} |= "alert notification"');
+      return found.some((l) => l.labels.alertname === 'Watchdog') ? found : undefined;
+    }, 90_000, 1000);
+    assert.ok(lines.some((l) => l.labels.receiver === 'watchdog'), JSON.stringify(lines[0]));
+  });
+
   it('emits from every service exactly the metrics the telemetry contract declares for it, with its identity', async () => {
     // Background load and the orders above have exercised every path a healthy shop takes.
     const undeclared: string[] = [];

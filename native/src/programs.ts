@@ -129,7 +129,7 @@ export function programs(s: StackSettings, bins: BinaryDirs, node: string): Prog
       name: 'alertmanager',
       command: [
         path.join(bins.alertmanager, 'alertmanager'),
-        `--config.file=${path.join(REPO, 'alerts/alertmanager.yml')}`,
+        `--config.file=${data('alertmanager', 'alertmanager.yml')}`,
         `--storage.path=${data('alertmanager')}`,
         `--web.listen-address=${local(p.alertmanager)}`,
         '--cluster.listen-address=',

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { databases, serviceTargets } from '@lookout/stack';
+import { databases, rewriteServiceUrls, serviceTargets } from '@lookout/stack';
 import pg from 'pg';
 import { probe } from './probes.js';
 import { programs, type BinaryDirs, type Program } from './programs.js';
@@ -76,6 +76,11 @@ export async function prepare(s: StackSettings): Promise<void> {
   // Postgres and RabbitMQ run as their own users and must be able to reach their directories below this one.
   chmodSync(s.dataDir, 0o755);
   preparePrometheus(s);
+  // Alertmanager's configuration, with its webhook receivers at the services' native ports.
+  write(
+    data('alertmanager', 'alertmanager.yml'),
+    rewriteServiceUrls(readFileSync(path.join(REPO, 'alerts/alertmanager.yml'), 'utf8'), (name) => `127.0.0.1:${s.servicePorts[name] ?? 0}`),
+  );
   // The collector scrapes every service of the stack model on its native port.
   write(
     data('otelcol', 'service-targets.yml'),

@@ -4,6 +4,7 @@ export {
   INFRA,
   infraOf,
   portVariable,
+  rewriteServiceUrls,
   service,
   serviceDependencies,
   serviceEnvironment,

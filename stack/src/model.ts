@@ -104,6 +104,16 @@ export function serviceEnvironment(s: ServiceSpec, w: Wiring): Record<string, st
   return { ...env, ...s.env };
 }
 
+/**
+ * A config written with compose's addresses (`http://alert-receiver:8090`) with every service's address replaced
+ * by `address(name)`: how the native stack reuses such a file with its loopback ports.
+ */
+export function rewriteServiceUrls(text: string, address: (name: string) => string): string {
+  let out = text;
+  for (const s of SERVICES) out = out.replaceAll(`://${s.name}:${s.port}`, `://${address(s.name)}`);
+  return out;
+}
+
 /** Checks the model itself: unique names and ports, known dependencies, no cycle. Throws naming the problem. */
 export function validateModel(): void {
   const problems: string[] = [];

@@ -41,5 +41,13 @@ export const SERVICES: readonly ServiceSpec[] = [
     // The steady demo load uses one demo key; the default budget would throttle it.
     env: { RATE_LIMIT_REQUESTS: '1000000' },
   },
+  {
+    name: 'alert-receiver',
+    description: 'receives Alertmanager webhook notifications and writes each alert as a structured log line: the local pager of both stacks',
+    port: 8090,
+    calls: [],
+    // A notification carries up to max_alerts (100) alerts with their labels and annotations.
+    env: { BODY_LIMIT_BYTES: '1048576' },
+  },
   // new services are added above this line by `npm run new-service`
 ];

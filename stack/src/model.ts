@@ -1,4 +1,7 @@
 import { SERVICES } from './services.js';
+import type { ServiceSpec } from './spec.js';
+
+export type { ServiceSpec };
 
 /** The infrastructure the shop's services use: each runs once per stack. */
 export type Infra = 'postgres' | 'redis' | 'rabbitmq';
@@ -8,27 +11,6 @@ export const INFRA: Readonly<Record<Infra, { port: number }>> = {
   redis: { port: 6379 },
   rabbitmq: { port: 5672 },
 };
-
-/** One service of the shop, as every way of running the stack needs to know it. */
-export interface ServiceSpec {
-  /** Folder under instrumented-services/, package `@lookout/<name>`, service.name, compose service and scrape job. */
-  readonly name: string;
-  readonly description: string;
-  /** Default HTTP port (`/healthz`, `/readyz`, `/metrics`, its API); `<NAME>_PORT` overrides it natively. */
-  readonly port: number;
-  /** Its Postgres database (DATABASE_URL). */
-  readonly postgres?: { readonly database: string };
-  /** Uses Redis (REDIS_URL). */
-  readonly redis?: boolean;
-  /** Uses RabbitMQ (RABBITMQ_URL). */
-  readonly rabbitmq?: boolean;
-  /** Services it calls over HTTP, each reached through `<NAME>_URL`. */
-  readonly calls: readonly string[];
-  /** Services that must be ready before it starts, beyond the ones it calls. */
-  readonly startsAfter?: readonly string[];
-  /** Settings of its own that every deployment sets. */
-  readonly env?: Readonly<Record<string, string>>;
-}
 
 /** How one deployment (native, compose, a test) reaches things: everything that differs between them. */
 export interface Wiring {

@@ -1,4 +1,4 @@
-import type { ServiceSpec } from './model.js';
+import type { ServiceSpec } from './spec.js';
 
 /**
  * The shop's services: the one place their ports, dependencies and databases are written. The native stack, the

@@ -3,6 +3,7 @@ import type { Slo } from './slo.js';
 
 const HTTP = metrics.httpServerRequestDuration.name;
 const gateway = 'job="gateway"';
+const DELAY = metrics.fulfillmentOrderConfirmationDelay.name;
 
 /** The SLOs of the shop, over 30 days. Metric names come from the telemetry contract. */
 export const SLOS: readonly Slo[] = [
@@ -24,6 +25,17 @@ export const SLOS: readonly Slo[] = [
     description: '99% of requests to the gateway are answered within 300 ms',
     errors: (w) => `sum(rate(${HTTP}_count{${gateway}}[${w}])) - sum(rate(${HTTP}_bucket{${gateway}, le="0.3"}[${w}]))`,
     total: (w) => `sum(rate(${HTTP}_count{${gateway}}[${w}]))`,
+    dashboardUid: 'lookout-red-overview',
+  },
+  {
+    name: 'order-freshness',
+    alertName: 'OrderFreshness',
+    service: 'fulfillment',
+    objective: 0.99,
+    description: '99% of accepted orders are confirmed within 60 s of their acceptance',
+    errors: (w) =>
+      `sum(rate(${DELAY}_count[${w}])) - sum(rate(${DELAY}_bucket{le="60"}[${w}]))`,
+    total: (w) => `sum(rate(${DELAY}_count[${w}]))`,
     dashboardUid: 'lookout-red-overview',
   },
 ];

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { ZodError } from 'zod';
 import { Batcher } from './batcher.js';
 import type { FulfillmentConfig } from './config.js';
-import { consumed, consumedFrom, consumerLag, deadLettered, ordersConfirmed, processingDuration, retries } from './metrics.js';
+import { confirmationDelay, consumed, consumedFrom, consumerLag, deadLettered, ordersConfirmed, processingDuration, retries } from './metrics.js';
 
 /** error.type of a failed attempt: a message that is not a valid order event, or anything else. */
 function errorType(err: unknown): string {
@@ -90,6 +90,9 @@ export class OrderConsumer {
       this.logger.info('order confirmation e-mail sent', { order_id: event.orderId, to: event.customerEmail, attempt });
       await this.batcher.add(event.orderId);
       this.channel.ack(msg);
+      // A redelivered event is observed again (at least once): rare, and on the side of reporting staleness.
+      const delaySeconds = Math.max(0, (Date.now() - Date.parse(event.createdAt)) / 1000);
+      if (Number.isFinite(delaySeconds)) observeWithExemplar(confirmationDelay, {}, delaySeconds, exemplarFor());
     } catch (err) {
       error_type = errorType(err);
       await this.giveBack(msg, attempt, attempt >= this.config.consumer.maxAttempts ? 'dead_lettered' : 'retried', err);

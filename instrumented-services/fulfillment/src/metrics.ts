@@ -7,6 +7,7 @@ export const retries = createCounter(metrics.messagingRetriedMessages);
 export const deadLettered = createCounter(metrics.messagingDeadLetteredMessages);
 export const consumerLag = createGauge(metrics.messagingConsumerLag);
 export const ordersConfirmed = createCounter(metrics.fulfillmentOrdersConfirmed);
+export const confirmationDelay = createHistogram(metrics.fulfillmentOrderConfirmationDelay);
 
 /** The labels of the one queue fulfillment consumes. */
 export const consumedFrom = { messaging_system: 'rabbitmq', messaging_destination_name: topology.queue } as const;

@@ -199,6 +199,15 @@ export const metrics = {
     labels: ['messaging_destination_name'] as const,
     emittedBy: ['fulfillment'],
   }),
+  fulfillmentOrderConfirmationDelay: histogram({
+    name: 'fulfillment_order_confirmation_delay_seconds',
+    unit: 's',
+    help: 'Time from an order\'s acceptance (its event\'s createdAt) to its confirmation, retries included: the freshness SLI (60 s).',
+    labels: [] as const,
+    buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+    exemplars: true,
+    emittedBy: ['fulfillment'],
+  }),
   fulfillmentOrdersConfirmed: counter({
     name: 'fulfillment_orders_confirmed_total',
     unit: '{order}',

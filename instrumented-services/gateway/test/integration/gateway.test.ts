@@ -244,6 +244,13 @@ describe('gateway in front of the whole shop', () => {
     it('answers 429 with Retry-After once the budget is spent, and serves again after the window', async () => {
       // The window is long enough for 7 requests on a loaded machine; the budget starts with the first request.
       const limited = await stack.startService('gateway', { RATE_LIMIT_REQUESTS: '5', RATE_LIMIT_WINDOW_SECONDS: '6' });
+      // Until its Redis client is connected, the gateway counts in memory (the insurance limiter), which would add a
+      // budget of its own: the shared budget is what is under test.
+      await waitFor('the new gateway\'s Redis connection', async () => {
+        const ready = await fetchJson(`${limited.baseUrl}/readyz`);
+        const checks = ready.body.checks as Record<string, { status: string }> | undefined;
+        return checks?.redis?.status === 'up' ? true : undefined;
+      });
       const get = async () => {
         const res = await limited.fetch('/api/products/1', { headers: { 'x-api-key': READ_KEY } });
         await res.arrayBuffer();

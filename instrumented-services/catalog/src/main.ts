@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createPgPool, createRedis, postgresCheck, redisCheck, runMigrations } from '@lookout/clients';
 import { FaultRegistry, runService, serve } from '@lookout/http-kit';
-import { shopFaultSpec, SUPPORTED_FAULTS } from '@lookout/shop-contracts';
+import { shopFaultSpec, SUPPORTED_FAULTS, waitOutSlowQueries } from '@lookout/shop-contracts';
 import { createLogger } from '@lookout/telemetry';
 import { createApp } from './app.js';
 import { CacheAside } from './cache.js';
@@ -23,7 +23,7 @@ runService('catalog', async () => {
 
   const { app, lifecycle } = createApp({
     http: config.http,
-    repo: new ProductsRepository(pool, () => faults.beforeQuery()),
+    repo: new ProductsRepository(pool, () => waitOutSlowQueries(faults)),
     cache: new CacheAside<Product>(redis, { name: 'product', ...config.cache }, logger),
     faults,
     logger,

@@ -1,6 +1,6 @@
 import { timeDbOperation } from '@lookout/clients';
 import type { FaultRegistry } from '@lookout/http-kit';
-import { assertTopology, orderCreatedEvent, topology, type ShopFault } from '@lookout/shop-contracts';
+import { assertTopology, orderCreatedEvent, topology, waitOutSlowQueries, type ShopFault } from '@lookout/shop-contracts';
 import { createGauge, exemplarFor, metrics, observeWithExemplar, OTHER, type Logger } from '@lookout/telemetry';
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
@@ -64,7 +64,7 @@ export class OrderConsumer {
   private async confirm(orderIds: number[]): Promise<void> {
     // Idempotent: a redelivered event finds its order already confirmed and changes nothing.
     const result = await timeDbOperation('orders.confirm_batch', () =>
-      this.faults.beforeQuery().then(() =>
+      waitOutSlowQueries(this.faults).then(() =>
         this.pool.query(
           `UPDATE orders SET status = 'confirmed', updated_at = now()
             WHERE id = ANY($1::bigint[]) AND status = 'pending'`,

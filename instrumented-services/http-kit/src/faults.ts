@@ -97,12 +97,6 @@ export class FaultRegistry<S extends NamedFault = NamedFault> {
       else proceed();
     };
   }
-
-  /** Waits out `slow_queries` when it is on; called before each database operation. */
-  async beforeQuery(): Promise<void> {
-    const ms = (this.lookup('slow_queries') as { ms?: unknown } | undefined)?.ms;
-    if (typeof ms === 'number') await new Promise((resolve) => setTimeout(resolve, ms));
-  }
 }
 
 function bearerMatches(header: string | undefined, token: string): boolean {

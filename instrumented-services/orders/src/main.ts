@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { connectRabbitMQ, createPgPool, postgresCheck, rabbitmqCheck, runMigrations } from '@lookout/clients';
 import { FaultRegistry, runService, serve } from '@lookout/http-kit';
-import { shopFaultSpec, SUPPORTED_FAULTS } from '@lookout/shop-contracts';
+import { shopFaultSpec, SUPPORTED_FAULTS, waitOutSlowQueries } from '@lookout/shop-contracts';
 import { createLogger } from '@lookout/telemetry';
 import { createApp } from './app.js';
 import { CatalogClient } from './catalog-client.js';
@@ -27,7 +27,7 @@ runService('orders', async () => {
 
   const { app, lifecycle } = createApp({
     http: config.http,
-    repo: new OrdersRepository(pool, () => faults.beforeQuery()),
+    repo: new OrdersRepository(pool, () => waitOutSlowQueries(faults)),
     catalog,
     onCreated: () => relay.kick(),
     faults,

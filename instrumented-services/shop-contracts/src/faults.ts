@@ -1,4 +1,4 @@
-import { errorsFault, latencyFault } from '@lookout/http-kit';
+import { errorsFault, latencyFault, type FaultRegistry } from '@lookout/http-kit';
 import { z } from 'zod';
 
 /**
@@ -16,6 +16,12 @@ export const shopFaultSpec = z.discriminatedUnion('name', [
 
 export type ShopFault = z.infer<typeof shopFaultSpec>;
 export type ShopFaultName = ShopFault['name'];
+
+/** Waits out `slow_queries` while it is on: the hook a service runs before each database operation. */
+export async function waitOutSlowQueries(faults: FaultRegistry<ShopFault>): Promise<void> {
+  const slow = faults.get('slow_queries');
+  if (slow !== undefined) await new Promise((resolve) => setTimeout(resolve, slow.ms));
+}
 
 /** The faults each service implements; a request for another is refused with 422. */
 export const SUPPORTED_FAULTS = {

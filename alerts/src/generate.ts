@@ -5,8 +5,10 @@ import { stringify } from 'yaml';
 import type { RuleFile } from './rules.js';
 import { alertmanagerConfig } from './alertmanager.js';
 import { causeGroups } from './causes.js';
+import { pipelineGroups } from './pipeline.js';
 import { sloGroups } from './slo.js';
 import { SLOS } from './slos.js';
+import { symptomGroups } from './symptoms.js';
 
 export const REPO = path.resolve(__dirname, '../../..');
 
@@ -14,7 +16,9 @@ export const REPO = path.resolve(__dirname, '../../..');
 export function ruleFiles(): Record<string, RuleFile> {
   return {
     'prometheus/rules/slos.yml': { groups: sloGroups(SLOS) },
+    'prometheus/rules/symptoms.yml': { groups: symptomGroups() },
     'prometheus/rules/causes.yml': { groups: causeGroups() },
+    'prometheus/rules/pipeline.yml': { groups: pipelineGroups() },
   };
 }
 

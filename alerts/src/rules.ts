@@ -31,3 +31,45 @@ export const runbookUrl = (alert: string) => `docs/runbooks/${alert}.md`;
 
 /** A Grafana dashboard link by UID, relative to GRAFANA_URL in Alertmanager templates. */
 export const dashboardUrl = (uid: string, query = '') => `/d/${uid}${query}`;
+
+/**
+ * The dashboards alerts link to, by UID. The dashboards issue (10) builds those not yet in grafana/dashboards; a
+ * test lists which are still missing and fails on any other UID.
+ */
+export const DASHBOARDS = {
+  overview: 'lookout-red-overview',
+  service: 'lookout-service',
+  slos: 'lookout-slos',
+  dependencies: 'lookout-dependencies',
+  runtime: 'lookout-nodejs-runtime',
+  pipeline: 'lookout-telemetry-pipeline',
+} as const;
+
+/** An alert that follows the conventions: runbook `docs/runbooks/<alert>.md`, a dashboard link by UID. */
+export function alertRule(spec: {
+  alert: string;
+  expr: string;
+  for: string;
+  severity: AlertingRule['labels']['severity'];
+  /** The service the alert is about, or a template of a label of the series (`{{ $labels.job }}`). */
+  service: string;
+  summary: string;
+  /** Must show the current value (`{{ $value }}`, humanized as fits). */
+  description: string;
+  dashboard: keyof typeof DASHBOARDS;
+  /** The dashboard's query string, e.g. `?var-service={{ $labels.job }}`. */
+  dashboardQuery?: string;
+}): AlertingRule {
+  return {
+    alert: spec.alert,
+    expr: spec.expr,
+    for: spec.for,
+    labels: { severity: spec.severity, service: spec.service },
+    annotations: {
+      summary: spec.summary,
+      description: spec.description,
+      runbook_url: runbookUrl(spec.alert),
+      dashboard_url: dashboardUrl(DASHBOARDS[spec.dashboard], spec.dashboardQuery),
+    },
+  };
+}

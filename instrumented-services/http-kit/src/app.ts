@@ -1,7 +1,7 @@
 import type { Logger } from '@lookout/telemetry';
 import express from 'express';
 import { faultAdminRoutes, type FaultRegistry, type NamedFault } from './faults.js';
-import { healthRoutes, Lifecycle, type DependencyCheck } from './health.js';
+import { healthRoutes, Lifecycle, monitorDependencies, type DependencyCheck } from './health.js';
 import { notFoundHandler, problemErrorHandler, requireJsonBody, type HttpProblem } from './problem.js';
 import { metricsHandler, requestTelemetry } from './red.js';
 import type { ServiceSettings } from './settings.js';
@@ -26,6 +26,7 @@ export function createServiceApp<S extends NamedFault>(options: {
   app.use(requestTelemetry({ logger: options.logger, ...options.http.accessLog }));
   app.get('/metrics', metricsHandler());
   app.use(healthRoutes({ checks: options.checks, lifecycle }));
+  monitorDependencies(options.checks, lifecycle);
   app.use(requireJsonBody());
   app.use(express.json({ limit: options.http.bodyLimitBytes, strict: true }));
   app.use(faultAdminRoutes(options.faults, options.http.adminToken));

@@ -1,3 +1,5 @@
+import { createGauge } from '@lookout/telemetry';
+import { metrics } from '@lookout/telemetry/contract';
 import { Router, type Request, type Response } from 'express';
 
 /** One dependency that readiness depends on. */
@@ -68,6 +70,34 @@ export async function readiness(
   else if (down.some(([, r]) => r.critical)) report.status = 'unavailable';
   else if (down.length > 0) report.status = 'degraded';
   return report;
+}
+
+const dependencyUp = createGauge(metrics.dependencyUp);
+
+/**
+ * Runs the readiness checks every `intervalMs` in the background and publishes each as `dependency_up`, so that
+ * alerts see a dependency down from the service's side although nothing may be probing /readyz, and without
+ * making /metrics wait on a dependency. Stops by itself once the service drains; the timer never holds the
+ * process open.
+ */
+export function monitorDependencies(
+  checks: readonly DependencyCheck[],
+  lifecycle: Lifecycle,
+  options: { intervalMs?: number; timeoutMs?: number } = {},
+): void {
+  if (checks.length === 0) return;
+  const timeoutMs = options.timeoutMs ?? 1000;
+  const update = async () => {
+    if (lifecycle.draining) {
+      clearInterval(timer);
+      return;
+    }
+    const report = await readiness(checks, lifecycle, timeoutMs);
+    for (const [name, result] of Object.entries(report.checks)) dependencyUp.set({ dependency_name: name }, result.status === 'up' ? 1 : 0);
+  };
+  const timer = setInterval(() => void update(), options.intervalMs ?? 10_000);
+  timer.unref();
+  void update();
 }
 
 /**

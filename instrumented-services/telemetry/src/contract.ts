@@ -112,6 +112,15 @@ export const metrics = {
     semconv: 'db.client.connection.pending_requests',
   }),
 
+  // --- Dependencies (every shop service) ---------------------------------------------------------------------
+  dependencyUp: gauge({
+    name: 'dependency_up',
+    unit: '1',
+    help: 'Whether the service reached a dependency at its last background health check (every 10 s, bounded to 1 s): 1 up, 0 down. The same checks as /readyz.',
+    labels: ['dependency_name'] as const,
+    emittedBy: ['gateway', 'catalog', 'orders', 'fulfillment'],
+  }),
+
   // --- Cache (catalog) ---------------------------------------------------------------------------------------
   cacheRequests: counter({
     name: 'cache_requests_total',
@@ -230,6 +239,15 @@ export const metrics = {
     help: 'Upstream calls answered by the gateway itself with 502 or 504, by upstream and error_type (timeout or unreachable).',
     labels: ['upstream', 'error_type'] as const,
     emittedBy: ['gateway'],
+  }),
+
+  // --- Runtime limits (every service) ------------------------------------------------------------------------
+  nodejsHeapSizeLimit: gauge({
+    name: 'nodejs_heap_size_limit_bytes',
+    unit: 'By',
+    help: 'V8\'s heap size limit (--max-old-space-size or its default): the process fails with out-of-memory near it.',
+    labels: [] as const,
+    emittedBy: ALL,
   }),
 
   // --- The SDK's own export path (every service) -------------------------------------------------------------

@@ -1,7 +1,8 @@
 import { trace, TraceFlags, type Span } from '@opentelemetry/api';
+import { getHeapStatistics } from 'node:v8';
 import client from 'prom-client';
 import type { CounterSpec, GaugeSpec, HistogramSpec } from './contract.js';
-import { IDENTITY_LABELS } from './contract.js';
+import { IDENTITY_LABELS, metrics } from './contract.js';
 import { serviceIdentity } from './identity.js';
 
 /**
@@ -21,6 +22,11 @@ registry.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
   });
 }
 client.collectDefaultMetrics({ register: registry });
+
+// prom-client's default metrics give the heap used but not its limit, which memory alerts compare against.
+createGauge(metrics.nodejsHeapSizeLimit, (gauge) => {
+  gauge.set(getHeapStatistics().heap_size_limit);
+});
 
 export type ExemplarLabels = Record<'trace_id' | 'span_id', string>;
 

@@ -19,7 +19,8 @@ cache="${LOOKOUT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lookout}"
 export GOFLAGS="${GOFLAGS:--p=2}"
 export CGO_ENABLED=0
 
-all=(alertmanager prometheus otelcol loki tempo)
+# pint is not part of the stack: it lints the alert rules in the tests, cached the same way.
+all=(alertmanager prometheus otelcol loki tempo pint)
 
 bindir() { # component version
   echo "$cache/bin/$1-$2"
@@ -93,6 +94,10 @@ build_tempo() {
   build_wrapper "$1" tempo github.com/grafana/tempo/cmd/tempo tempo "-X main.Version=$2"
 }
 
+build_pint() {
+  build_wrapper "$1" pint github.com/cloudflare/pint/cmd/pint pint "-X main.version=$2"
+}
+
 if [ "${1:-}" = "--print-dir" ]; then
   for c in "${all[@]}"; do
     v_var="$(echo "$c" | tr 'a-z-' 'A-Z_')_VERSION"
@@ -120,6 +125,7 @@ for c in "${components[@]}"; do
     otelcol) build_into otelcol "$(otelcol_key)" otelcol-lookout build_otelcol ;;
     loki) build_into loki "$LOKI_VERSION" loki build_loki ;;
     tempo) build_into tempo "$TEMPO_VERSION-$TEMPO_COMMIT" tempo build_tempo ;;
+    pint) build_into pint "$PINT_VERSION" pint build_pint ;;
     *) echo "unknown component: $c (one of: ${all[*]})" >&2; exit 2 ;;
   esac
 done

@@ -1,5 +1,5 @@
 import { metrics } from '@lookout/telemetry/contract';
-import { alertRule, DASHBOARDS, dashboardUrl, runbookUrl, type RuleGroup } from './rules.js';
+import { alertRule, DASHBOARDS, dashboardUrl, ratesApart, runbookUrl, type RuleGroup } from './rules.js';
 
 const m = metrics;
 const perService = '?var-service={{ $labels.job }}';
@@ -76,11 +76,11 @@ export function causeGroups(): RuleGroup[] {
           alert: 'CacheHitRatioLow',
           expr:
             `sum by (job, cache_name) (rate(${m.cacheRequests.name}{cache_result="hit"}[5m]))\n/\n` +
-            `(sum by (job, cache_name) (rate(${m.cacheRequests.name}[5m])) > 0.05)\n< 0.5`,
+            `(sum by (job, cache_name) (rate(${m.cacheRequests.name}[5m])) > 0.05)\n< 0.2`,
           for: '5m',
           severity: 'ticket',
           service: '{{ $labels.job }}',
-          summary: '{{ $labels.job }}: the {{ $labels.cache_name }} cache answers under half of the look-ups.',
+          summary: '{{ $labels.job }}: the {{ $labels.cache_name }} cache answers under a fifth of the look-ups.',
           description: 'Only {{ $value | humanizePercentage }} of {{ $labels.cache_name }} look-ups were hits over 5 minutes: Redis is unreachable, evicting, or keys expire too soon; Postgres takes the load.',
           dashboard: 'dependencies',
         }),
@@ -102,23 +102,26 @@ export function causeGroups(): RuleGroup[] {
         alertRule({
           alert: 'OutboxLagHigh',
           expr: `max by (job) (${m.outboxLag.name}) > 60`,
-          for: '5m',
+          for: '2m',
           severity: 'page',
           service: '{{ $labels.job }}',
-          summary: '{{ $labels.job }}: accepted orders have not been published for over a minute.',
+          summary: '{{ $labels.job }}: accepted orders have waited over a minute to be published, for 2 minutes.',
           description: 'The oldest unpublished outbox event is {{ $value | humanizeDuration }} old: the broker is unreachable or the relay is stuck; orders are accepted but not fulfilled.',
           dashboard: 'dependencies',
         }),
         alertRule({
           alert: 'QueueConsumerStalled',
+          // Work arrived (published within the window, or still waiting) but nothing was consumed. Waiting messages
+          // alone would not do: a stuck consumer holds up to its prefetch unacknowledged, which the broker does not
+          // count as ready.
           expr:
-            `max by (job, messaging_destination_name) (${m.messagingQueueMessages.name}{${MAIN_QUEUES}}) > 0\n` +
-            `unless on (job)\nsum by (job) (rate(${m.messagingClientConsumedMessages.name}[2m])) > 0`,
+            `sum by (job) (rate(${m.messagingClientConsumedMessages.name}[2m])) == 0\n` +
+            `and on ()\n(\n  sum(rate(${m.messagingClientSentMessages.name}[2m])) > 0\n  or\n  sum(${m.messagingQueueMessages.name}{${MAIN_QUEUES}}) > 0\n)`,
           for: '1m',
           severity: 'page',
           service: '{{ $labels.job }}',
-          summary: '{{ $labels.job }} consumes nothing from {{ $labels.messaging_destination_name }} although messages wait.',
-          description: '{{ $value }} messages wait in {{ $labels.messaging_destination_name }} and {{ $labels.job }} has consumed none for 3 minutes: its consumer is paused, blocked or gone; orders are not fulfilled.',
+          summary: '{{ $labels.job }} consumes nothing although order events arrive.',
+          description: '{{ $labels.job }} has consumed {{ $value }} messages per second for 3 minutes while orders were published or waited in its queue: its consumer is paused, blocked or gone; orders are not fulfilled.',
           dashboard: 'dependencies',
         }),
         alertRule({
@@ -136,7 +139,7 @@ export function causeGroups(): RuleGroup[] {
         alertRule({
           alert: 'DeadLetterQueueNotEmpty',
           expr: `max by (job, messaging_destination_name) (${m.messagingQueueMessages.name}{messaging_destination_name=~".+\\\\.dlq"}) > 0`,
-          for: '5m',
+          for: '1m',
           severity: 'ticket',
           service: '{{ $labels.job }}',
           summary: '{{ $labels.messaging_destination_name }} holds messages that failed every attempt.',
@@ -172,7 +175,7 @@ export function causeGroups(): RuleGroup[] {
         }),
         alertRule({
           alert: 'TelemetryExportFailing',
-          expr: `sum by (job) (rate({__name__=~"${m.otelSdkExporterSpanExported.name}|${m.otelSdkExporterLogExported.name}", error_type!=""}[5m])) > 0`,
+          expr: `sum by (job) (\n  ${ratesApart([m.otelSdkExporterSpanExported.name, m.otelSdkExporterLogExported.name].map((n) => `${n}{error_type!=""}`), '5m')}\n) > 0`,
           for: '10m',
           severity: 'ticket',
           service: '{{ $labels.job }}',

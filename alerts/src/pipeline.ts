@@ -1,11 +1,17 @@
-import { alertRule, type RuleGroup } from './rules.js';
+import { alertRule, ratesApart, type RuleGroup } from './rules.js';
+
+const SIGNALS = ['spans', 'log_records', 'metric_points'] as const;
 
 /**
- * The collector's own counters as Prometheus scrapes them (collector 0.162: no `_total` suffix), one per signal.
- * `kind` is e.g. `receiver_refused` or `exporter_send_failed`.
+ * The per-second rate of the collector's own counters of `kinds` (e.g. `receiver_refused`), every signal, as one
+ * vector for `sum by`. The collector 0.162 names them `otelcol_<kind>_<signal>`, without a `_total` suffix.
  */
-export const collectorCounters = (kind: string) =>
-  `{__name__=~"otelcol_${kind}_(spans|log_records|metric_points)"}`;
+export function collectorRate(kinds: readonly string[], window: string): string {
+  return ratesApart(
+    kinds.flatMap((kind) => SIGNALS.map((signal) => `otelcol_${kind}_${signal}`)),
+    window,
+  );
+}
 
 /** Alerts on the telemetry pipeline: the collector, and the backends' ingestion and evaluation. */
 export function pipelineGroups(): RuleGroup[] {
@@ -15,7 +21,7 @@ export function pipelineGroups(): RuleGroup[] {
       rules: [
         alertRule({
           alert: 'CollectorRefusingData',
-          expr: `sum by (job, receiver) (rate(${collectorCounters('receiver_(refused|failed)')}[5m])) > 0`,
+          expr: `sum by (job, receiver) (\n  ${collectorRate(['receiver_refused', 'receiver_failed'], '5m')}\n) > 0`,
           for: '5m',
           severity: 'ticket',
           service: 'otel-collector',
@@ -25,7 +31,7 @@ export function pipelineGroups(): RuleGroup[] {
         }),
         alertRule({
           alert: 'CollectorExportFailing',
-          expr: `sum by (job, exporter) (rate(${collectorCounters('exporter_send_failed')}[5m])) > 0`,
+          expr: `sum by (job, exporter) (\n  ${collectorRate(['exporter_send_failed'], '5m')}\n) > 0`,
           for: '1m',
           severity: 'ticket',
           service: 'otel-collector',
@@ -35,7 +41,7 @@ export function pipelineGroups(): RuleGroup[] {
         }),
         alertRule({
           alert: 'CollectorDroppingData',
-          expr: `sum by (job, exporter) (rate(${collectorCounters('exporter_enqueue_failed')}[5m])) > 0`,
+          expr: `sum by (job, exporter) (\n  ${collectorRate(['exporter_enqueue_failed'], '5m')}\n) > 0`,
           for: '1m',
           severity: 'ticket',
           service: 'otel-collector',
@@ -55,12 +61,14 @@ export function pipelineGroups(): RuleGroup[] {
         }),
         alertRule({
           alert: 'ScrapesFailing',
-          expr: 'avg_over_time(up[10m]) < 0.9 and avg_over_time(up[10m]) > 0',
+          // Flapping, not down (TargetDown) and not a restart or a start-up (a change or two): up went back and
+          // forth more than four times in 15 minutes.
+          expr: 'changes(up[15m]) > 4',
           for: '5m',
           severity: 'ticket',
           service: '{{ $labels.job }}',
           summary: 'Scrapes of {{ $labels.job }} at {{ $labels.instance }} fail intermittently.',
-          description: 'Only {{ $value | humanizePercentage }} of the scrapes of {{ $labels.job }} at {{ $labels.instance }} succeeded over 10 minutes: the target is overloaded, restarting, or too slow to answer; its graphs have gaps.',
+          description: 'The scrapes of {{ $labels.job }} at {{ $labels.instance }} flipped between success and failure {{ $value }} times in 15 minutes: the target is overloaded, restarting in a loop, or too slow to answer; its graphs have gaps.',
           dashboard: 'pipeline',
         }),
         alertRule({

@@ -73,3 +73,18 @@ export function alertRule(spec: {
     },
   };
 }
+
+/**
+ * The per-second rates of several counters as one vector for a `sum by`. Not a `{__name__=~"a|b"}` selector:
+ * rate() drops the name, and two counters with the same labels then collide ("vector cannot contain metrics with
+ * the same labelset"); nor `a + b`, which is empty while either has no series. Each rate is labelled with its
+ * counter's name (`counter`) so that they stay apart until the sum.
+ */
+export function ratesApart(selectors: readonly string[], window: string): string {
+  return selectors
+    .map((selector) => {
+      const name = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(selector)?.[0] ?? selector;
+      return `label_replace(rate(${selector}[${window}]), "counter", "${name}", "", "")`;
+    })
+    .join('\n  or ');
+}

@@ -1,12 +1,12 @@
 import { metrics } from '@lookout/telemetry/contract';
-import { collectorCounters } from './pipeline.js';
+import { collectorRate } from './pipeline.js';
 import { DASHBOARDS } from './rules.js';
 import type { Slo } from './slo.js';
 
 const HTTP = metrics.httpServerRequestDuration.name;
 const gateway = 'job="gateway"';
 const DELAY = metrics.fulfillmentOrderConfirmationDelay.name;
-const lost = (kind: string, w: string) => `(sum(rate(${collectorCounters(kind)}[${w}])) or vector(0))`;
+const lost = (kinds: string[], w: string) => `(sum(${collectorRate(kinds, w)}) or vector(0))`;
 
 /** The SLOs of the shop, over 30 days. Metric names come from the telemetry contract. */
 export const SLOS: readonly Slo[] = [
@@ -49,8 +49,8 @@ export const SLOS: readonly Slo[] = [
     description:
       '99.9% of the spans, log records and metric points sent to the collector reach their backend (refused or failed at a receiver, dropped from a full queue or failed after every retry are lost)',
     errors: (w) =>
-      [lost('receiver_(refused|failed)', w), lost('exporter_send_failed', w), lost('exporter_enqueue_failed', w)].join('\n  + '),
-    total: (w) => `sum(rate(${collectorCounters('receiver_(accepted|refused|failed)')}[${w}]))`,
+      lost(['receiver_refused', 'receiver_failed', 'exporter_send_failed', 'exporter_enqueue_failed'], w),
+    total: (w) => `sum(${collectorRate(['receiver_accepted', 'receiver_refused', 'receiver_failed'], w)})`,
     dashboardUid: DASHBOARDS.pipeline,
   },
 ];

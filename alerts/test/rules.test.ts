@@ -7,12 +7,15 @@ import { promisify } from 'node:util';
 import { ensureBinaries, type BinaryDirs } from '@lookout/native-stack';
 import { parse } from 'yaml';
 import { ALERTMANAGER_FILE, REPO, renderAlertmanagerConfig, renderRuleFile, ruleFiles } from '../src/generate.js';
-import { isAlert, type AlertingRule } from '../src/rules.js';
+import { DASHBOARDS, isAlert, type AlertingRule } from '../src/rules.js';
 
 const exec = promisify(execFile);
+/** Dashboards the alerts link to that the dashboards issue (10) has still to build. */
+const PENDING_DASHBOARDS: string[] = [DASHBOARDS.service, DASHBOARDS.slos, DASHBOARDS.dependencies, DASHBOARDS.runtime, DASHBOARDS.pipeline];
 const TESTS_DIR = path.join(REPO, 'alerts/tests');
 
 const alerts: AlertingRule[] = Object.values(ruleFiles()).flatMap((f) => f.groups.flatMap((g) => g.rules.filter(isAlert)));
+const recordings = Object.values(ruleFiles()).flatMap((f) => f.groups.flatMap((g) => g.rules)).length - alerts.length;
 
 interface PromtoolTest {
   name: string;
@@ -22,10 +25,12 @@ interface PromtoolTest {
 describe('alert and recording rules', { timeout: 60 * 60 * 1000 }, () => {
   let promtool: string;
   let amtool: string;
+  let pint: string;
   before(async () => {
     const bins: BinaryDirs = await ensureBinaries((line) => process.stderr.write(`# ${line}\n`));
     promtool = path.join(bins.prometheus, 'promtool');
     amtool = path.join(bins.alertmanager, 'amtool');
+    pint = path.join(bins.pint, 'pint');
   }, { timeout: 60 * 60 * 1000 });
 
   for (const [file, content] of Object.entries(ruleFiles())) {
@@ -38,6 +43,14 @@ describe('alert and recording rules', { timeout: 60 * 60 * 1000 }, () => {
       assert.match(stdout, /SUCCESS/);
     });
   }
+
+  it('pass pint\'s offline lint, with Lookout\'s label and annotation conventions (alerts/.pint.hcl)', async () => {
+    const files = Object.keys(ruleFiles()).map((f) => path.join(REPO, f));
+    // Any problem at all, warnings included, fails: pint prints each one and exits non-zero.
+    const { stderr } = await exec(pint, ['--no-color', '--offline', '--config', path.join(REPO, 'alerts/.pint.hcl'), 'lint', '--fail-on', 'warning', ...files]);
+    assert.doesNotMatch(stderr, /Problems found/);
+    assert.match(stderr, new RegExp(`entries=${alerts.length + recordings}`));
+  });
 
   it('pass their promtool unit tests', async () => {
     const files = readdirSync(TESTS_DIR).filter((f) => f.endsWith('.test.yml'));
@@ -63,6 +76,18 @@ describe('alert and recording rules', { timeout: 60 * 60 * 1000 }, () => {
     assert.deepEqual(missing, []);
   });
 
+  it('link only to dashboards that exist or are listed as still to build', (t) => {
+    const existing = new Set(
+      readdirSync(path.join(REPO, 'grafana/dashboards')).map(
+        (f) => (JSON.parse(readFileSync(path.join(REPO, 'grafana/dashboards', f), 'utf8')) as { uid: string }).uid,
+      ),
+    );
+    const missing = Object.values(DASHBOARDS).filter((uid) => !existing.has(uid));
+    t.diagnostic(`dashboards alerts link to that do not exist yet: ${missing.join(', ') || 'none'}`);
+    // When the dashboards issue builds one, this fails until it leaves PENDING_DASHBOARDS.
+    assert.deepEqual(missing, PENDING_DASHBOARDS);
+  });
+
   it('give every alert a severity, a service, a summary, a description, a runbook that exists and a dashboard that exists', () => {
     const dashboards = new Set(
       readdirSync(path.join(REPO, 'grafana/dashboards')).map(
@@ -76,7 +101,7 @@ describe('alert and recording rules', { timeout: 60 * 60 * 1000 }, () => {
       assert.ok(a.annotations.summary.length > 10 && a.annotations.description.includes('{{ $value'), a.alert);
       assert.ok(existsSync(path.join(REPO, a.annotations.runbook_url)), `${a.alert}: no runbook at ${a.annotations.runbook_url}`);
       const uid = /^\/d\/([^/?]+)/.exec(a.annotations.dashboard_url)?.[1] ?? '';
-      assert.ok(dashboards.has(uid), `${a.alert}: no dashboard with UID ${uid}`);
+      assert.ok(dashboards.has(uid) || PENDING_DASHBOARDS.includes(uid), `${a.alert}: no dashboard with UID ${uid}`);
     }
     assert.equal(new Set(alerts.map((a) => a.alert)).size, alerts.length, 'an alert name is used twice');
   });
@@ -100,5 +125,51 @@ describe('alert and recording rules', { timeout: 60 * 60 * 1000 }, () => {
       const expected = a.alert === 'Watchdog' ? 'watchdog' : a.labels.severity === 'info' ? 'none' : a.labels.severity === 'page' ? 'pager' : 'ticket';
       assert.equal(await route(`alertname=${a.alert}`, `severity=${a.labels.severity}`, 'service=x'), expected, a.alert);
     }
+  });
+
+  it('inhibits as designed: a page silences its service\'s tickets, a dependency down the symptoms it causes', () => {
+    interface Inhibition { source_matchers: string[]; target_matchers: string[]; equal?: string[] }
+    const config = parse(readFileSync(path.join(REPO, ALERTMANAGER_FILE), 'utf8')) as { inhibit_rules: Inhibition[] };
+    // Alertmanager's matcher syntax as the generator writes it: name, operator, quoted value; regexes anchored.
+    const matches = (labels: Record<string, string>, matcher: string) => {
+      const m = /^(\w+)(=~|!~|!=|=)"(.*)"$/.exec(matcher);
+      assert.ok(m, matcher);
+      const [, name = '', op, value = ''] = m;
+      const actual = labels[name] ?? '';
+      const re = new RegExp(`^(?:${value})$`);
+      return op === '=' ? actual === value : op === '!=' ? actual !== value : op === '=~' ? re.test(actual) : !re.test(actual);
+    };
+    const silences = (source: Record<string, string>, target: Record<string, string>) =>
+      config.inhibit_rules.some(
+        (r) =>
+          r.source_matchers.every((m) => matches(source, m)) &&
+          r.target_matchers.every((m) => matches(target, m)) &&
+          (r.equal ?? []).every((l) => source[l] === target[l]),
+      );
+    const labels = (alert: string, service: string) => {
+      const rule = alerts.find((a) => a.alert === alert);
+      assert.ok(rule, alert);
+      return { alertname: alert, severity: rule.labels.severity, service };
+    };
+    const yes: [string, string, string, string][] = [
+      ['GatewayAvailabilityBudgetBurnFast', 'gateway', 'HttpErrorRatioHigh', 'gateway'],
+      ['TargetDown', 'catalog', 'HttpLatencyHigh', 'catalog'],
+      ['PostgresUnreachable', 'orders', 'HttpErrorRatioHigh', 'catalog'],
+      ['PostgresUnreachable', 'catalog', 'GatewayAvailabilityBudgetBurnFast', 'gateway'],
+      ['PostgresUnreachable', 'catalog', 'DatabasePoolSaturated', 'catalog'],
+      ['BrokerUnreachable', 'orders', 'OutboxLagHigh', 'orders'],
+      ['BrokerUnreachable', 'fulfillment', 'OrderFreshnessBudgetBurnFast', 'fulfillment'],
+      ['RedisUnreachable', 'catalog', 'CacheHitRatioLow', 'catalog'],
+    ];
+    for (const [s1, v1, s2, v2] of yes) assert.ok(silences(labels(s1, v1), labels(s2, v2)), `${s1}(${v1}) should silence ${s2}(${v2})`);
+    const no: [string, string, string, string][] = [
+      ['GatewayAvailabilityBudgetBurnFast', 'gateway', 'HttpErrorRatioHigh', 'catalog'],
+      ['OrderFreshnessBudgetBurnFast', 'fulfillment', 'GatewayLatencyBudgetBurnFast', 'gateway'],
+      ['PostgresUnreachable', 'orders', 'PostgresUnreachable', 'catalog'],
+      ['PostgresUnreachable', 'orders', 'BrokerUnreachable', 'orders'],
+      ['RedisUnreachable', 'catalog', 'HttpLatencyHigh', 'catalog'],
+      ['TargetDown', 'catalog', 'Watchdog', 'catalog'],
+    ];
+    for (const [s1, v1, s2, v2] of no) assert.ok(!silences(labels(s1, v1), labels(s2, v2)), `${s1}(${v1}) must not silence ${s2}(${v2})`);
   });
 });

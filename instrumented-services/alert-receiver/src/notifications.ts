@@ -31,6 +31,8 @@ export interface Notification {
   service: string;
   labels: Record<string, string>;
   summary: string;
+  /** When Prometheus says the alert started firing. */
+  startsAt: string;
 }
 
 /** The most recent notifications, bounded so that a long-running stack does not grow. */

@@ -28,6 +28,7 @@ export function routes(logger: Logger, log: NotificationLog): Router {
         service: alert.labels.service ?? '',
         labels: alert.labels,
         summary: alert.annotations.summary ?? '',
+        startsAt: alert.startsAt,
       };
       log.add(notification);
       logger.log(alert.status === 'firing' && notification.severity === 'page' ? 'warn' : 'info', 'alert notification', {
@@ -38,6 +39,7 @@ export function routes(logger: Logger, log: NotificationLog): Router {
         alert_service: notification.service,
         summary: notification.summary,
         fingerprint: alert.fingerprint,
+        starts_at: alert.startsAt,
       });
     }
     res.status(202).json({ received: payload.alerts.length });

@@ -27,7 +27,7 @@ runService('catalog', async () => {
     cache: new CacheAside<Product>(redis, { name: 'product', ...config.cache }, logger),
     faults,
     logger,
-    checks: [postgresCheck(pool), redisCheck(redis, false)],
+    checks: [postgresCheck(config.postgres, 'catalog'), redisCheck(redis, false)],
   });
   await serve(app, { ...config.http, logger, lifecycle, onShutdown: [() => pool.end(), () => redis.quit()] });
 });

@@ -75,8 +75,14 @@ export class ProductsRepository {
 
   private query<R extends pg.QueryResultRow>(operation: string, sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
     return timeDbOperation(operation, async () => {
-      await this.beforeQuery();
-      return this.pool.query<R>(sql, params);
+      // The hook runs on a checked-out connection, so that a slow statement holds it as a real one would.
+      const client = await this.pool.connect();
+      try {
+        await this.beforeQuery();
+        return await client.query<R>(sql, params);
+      } finally {
+        client.release();
+      }
     });
   }
 

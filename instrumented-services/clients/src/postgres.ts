@@ -115,7 +115,23 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   return e.code === '23505' && (constraint === undefined || e.constraint === constraint);
 }
 
-/** Readiness check of a Postgres pool; Postgres is critical wherever it is used. */
-export function postgresCheck(pool: pg.Pool): DependencyCheck {
+/**
+ * Readiness check of Postgres, critical wherever it is used. It runs on a connection of its own, not one of the
+ * service's pool: a pool saturated by slow statements must read as saturated (db_client_connection_pending_requests),
+ * not as Postgres unreachable, which would page for the wrong cause and silence the right one.
+ */
+export function postgresCheck(settings: PostgresSettings, name: string): DependencyCheck {
+  const pool = new pg.Pool({
+    connectionString: settings.url,
+    max: 1,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+    statement_timeout: 1_000,
+    application_name: `${name}-health`,
+    // Never the reason the process stays up.
+    allowExitOnIdle: true,
+  });
+  pool.on('error', () => {
+    // An idle check connection lost (Postgres restarting): the next check reports it.
+  });
   return { name: 'postgres', critical: true, check: () => pool.query('SELECT 1') };
 }

@@ -19,7 +19,7 @@ runService('fulfillment', async () => {
     http: config.http,
     logger,
     faults,
-    checks: [postgresCheck(pool), rabbitmqCheck(rabbitmq, true)],
+    checks: [postgresCheck(config.postgres, 'fulfillment'), rabbitmqCheck(rabbitmq, true)],
     mount: () => undefined,
   });
   await serve(app, {

@@ -33,7 +33,7 @@ runService('orders', async () => {
     faults,
     logger,
     // Orders are accepted while the broker is down (the outbox keeps them), so it only degrades readiness.
-    checks: [postgresCheck(pool), rabbitmqCheck(rabbitmq, false)],
+    checks: [postgresCheck(config.postgres, 'orders'), rabbitmqCheck(rabbitmq, false)],
   });
   relay.start();
   await serve(app, {

@@ -72,8 +72,14 @@ export class OrdersRepository {
 
   get(id: number): Promise<Order | null> {
     return timeDbOperation('orders.get', async () => {
-      await this.beforeQuery();
-      return readOrder(this.pool, id);
+      // The hook runs on a checked-out connection, so that a slow statement holds it as a real one would.
+      const client = await this.pool.connect();
+      try {
+        await this.beforeQuery();
+        return await readOrder(client, id);
+      } finally {
+        client.release();
+      }
     });
   }
 
@@ -84,8 +90,8 @@ export class OrdersRepository {
    */
   create(order: NewOrder): Promise<{ order: Order; replayed: boolean }> {
     return timeDbOperation('orders.create', async () => {
-      await this.beforeQuery();
       return inTransaction(this.pool, async (client) => {
+        await this.beforeQuery();
         const claimed = await client.query(
           `INSERT INTO idempotency_keys (client_id, key, request_hash) VALUES ($1, $2, $3)
            ON CONFLICT (client_id, key) DO NOTHING RETURNING key`,

@@ -116,12 +116,12 @@ export function causeGroups(): RuleGroup[] {
           // count as ready.
           expr:
             `sum by (job) (rate(${m.messagingClientConsumedMessages.name}[2m])) == 0\n` +
-            `and on ()\n(\n  sum(rate(${m.messagingClientSentMessages.name}[2m])) > 0\n  or\n  sum(${m.messagingQueueMessages.name}{${MAIN_QUEUES}}) > 0\n)`,
+            `and on ()\n(\n  sum(rate(${m.messagingClientSentMessages.name}{error_type=""}[2m])) > 0\n  or\n  sum(${m.messagingQueueMessages.name}{${MAIN_QUEUES}}) > 0\n)`,
           for: '1m',
           severity: 'page',
           service: '{{ $labels.job }}',
           summary: '{{ $labels.job }} consumes nothing although order events arrive.',
-          description: '{{ $labels.job }} has consumed {{ $value }} messages per second for 3 minutes while orders were published or waited in its queue: its consumer is paused, blocked or gone; orders are not fulfilled.',
+          description: '{{ $labels.job }} has consumed {{ $value | humanize }} messages per second for 3 minutes while orders were published or waited in its queue: its consumer is paused, blocked or gone; orders are not fulfilled.',
           dashboard: 'dependencies',
         }),
         alertRule({

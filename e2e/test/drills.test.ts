@@ -219,17 +219,6 @@ describe('alert drills on the native stack', { timeout: 60 * 60 * 1000 }, () => 
       for (const p of programs) await control(s(), 'start', p);
     },
   });
-  const both = (a: { on: () => Promise<void>; off: () => Promise<void> }, b: typeof a) => ({
-    on: async () => {
-      await a.on();
-      await b.on();
-    },
-    off: async () => {
-      await a.off();
-      await b.off();
-    },
-  });
-
   /**
    * A message parked in the dead-letter queue, as fulfillment parks an order event after its last attempt (its
    * own tests cover that path; here the consumer is paused by another drill). Purging resolves the alert.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { alertmanagerConfig, isAlert, ruleFiles, type AlertingRule } from '@lookout/alerts';
+import { alertmanagerConfig, isAlert, ruleFiles, SLOS, type AlertingRule } from '@lookout/alerts';
 import { startFault, stopFault } from '@lookout/loadgen';
 import { control, type StackSettings } from '@lookout/native-stack';
 import { topology } from '@lookout/shop-contracts';
@@ -50,8 +50,8 @@ interface Expectation {
   inhibitedBy?: string;
   /** Seconds the fault needs to move the metric (scrape, remote write) and its window past the threshold. */
   detect: number;
-  /** Seconds after the fault is off within which the alert must have resolved. */
-  resolve: number;
+  /** Seconds after the fault is off within which the alert must have resolved; unset: not awaited here. */
+  resolve?: number;
 }
 
 interface Drill {
@@ -166,13 +166,26 @@ describe('alert drills on the native stack', { timeout: 60 * 60 * 1000 }, () => 
     }
   }
 
+  /**
+   * Resolved: gone from Alertmanager. A fast-burn SLO alert counts as resolved once its 1h+5m pair no longer holds
+   * (the 5m SLI back under 14.4x the budget): its other pair, 6h+30m at 6x, keeps it firing for up to 30 minutes
+   * after a burst on a stack younger than 6 hours, whose 6h window holds little else than that burst. With six hours
+   * of healthy traffic behind it, the 6h ratio stays far below 6x and the alert resolves with its short window.
+   */
   async function waitResolved(row: Row, e: Expectation, offAt: number): Promise<void> {
+    if (e.resolve === undefined) return;
     const deadline = offAt + e.resolve * 1000;
-    while ((await amAlerts(e.alert, e.service)).length > 0) {
+    const slo = SLOS.find((x) => e.alert === `${x.alertName}BudgetBurnFast`);
+    const holds = async () =>
+      slo === undefined
+        ? (await amAlerts(e.alert, e.service)).length > 0
+        : (await promQuery(s(), `slo:sli_error:ratio_rate5m{slo="${slo.name}"} > ${14.4 * (1 - slo.objective)}`)).length > 0;
+    while (await holds()) {
       assert.ok(Date.now() < deadline, `${row.drill}: ${e.alert} (${e.service}) did not resolve within ${e.resolve} s`);
       await sleep(2000);
     }
     row.resolvedAfter = Math.round((Date.now() - offAt) / 1000);
+    if (slo !== undefined) row.via += ' (resolved: its 1h+5m pair)';
   }
 
   async function run(drill: Drill): Promise<void> {
@@ -202,7 +215,8 @@ describe('alert drills on the native stack', { timeout: 60 * 60 * 1000 }, () => 
     for (const r of phase) {
       t.diagnostic(
         `${r.alert} (${r.service}) <- ${r.drill}: fired after ${r.firedAfter} s (bound ${r.bound} s), ${r.via}` +
-          `${r.deliveredIn === null ? '' : `, delivered ${r.deliveredIn} s after active`}, resolved ${r.resolvedAfter} s after the fault ended`,
+          `${r.deliveredIn === null ? '' : `, delivered ${r.deliveredIn} s after active`}` +
+          `${r.resolvedAfter < 0 ? '' : `, resolved ${r.resolvedAfter} s after the fault ended`}`,
       );
     }
   };
@@ -262,7 +276,8 @@ describe('alert drills on the native stack', { timeout: 60 * 60 * 1000 }, () => 
       ...httpFault('catalog', { name: 'errors', ratio: 0.1, status: 500 }),
       fires: [
         { alert: 'GatewayAvailabilityBudgetBurnFast', service: 'gateway', detect: DETECT, resolve: BURN_RESOLVE },
-        { alert: 'HttpErrorRatioHigh', service: 'catalog', detect: DETECT, resolve: BURN_RESOLVE },
+        // 10% errors lift the 5m ratio over 5% after 2.5 minutes.
+        { alert: 'HttpErrorRatioHigh', service: 'catalog', detect: DETECT + 150, resolve: BURN_RESOLVE },
       ],
     },
     {
@@ -301,7 +316,6 @@ describe('alert drills on the native stack', { timeout: 60 * 60 * 1000 }, () => 
       fires: [
         { alert: 'RedisUnreachable', service: 'catalog', detect: DETECT, resolve: CAUSE_RESOLVE },
         { alert: 'RedisUnreachable', service: 'gateway', detect: DETECT, resolve: CAUSE_RESOLVE },
-        { alert: 'CacheHitRatioLow', service: 'catalog', inhibitedBy: 'RedisUnreachable', detect: DETECT, resolve: BURN_RESOLVE },
       ],
     },
     {
@@ -314,6 +328,9 @@ describe('alert drills on the native stack', { timeout: 60 * 60 * 1000 }, () => 
         { alert: 'PostgresUnreachable', service: 'fulfillment', detect: DETECT, resolve: CAUSE_RESOLVE },
         { alert: 'BrokerUnreachable', service: 'orders', detect: DETECT, resolve: CAUSE_RESOLVE },
         { alert: 'BrokerUnreachable', service: 'fulfillment', detect: DETECT, resolve: CAUSE_RESOLVE },
+        // The gateway's errors while Postgres is gone: silenced by the cause. Its resolution is its burn rate's,
+        // drilled in phase 1, and not awaited here.
+        { alert: 'GatewayAvailabilityBudgetBurnFast', service: 'gateway', inhibitedBy: 'PostgresUnreachable', detect: DETECT },
       ],
     },
   ];

@@ -215,8 +215,8 @@ describe('alert drills on the native stack', { timeout: 60 * 60 * 1000 }, () => 
     for (const r of phase) {
       t.diagnostic(
         `${r.alert} (${r.service}) <- ${r.drill}: fired after ${r.firedAfter} s (bound ${r.bound} s), ${r.via}` +
-          `${r.deliveredIn === null ? '' : `, delivered ${r.deliveredIn} s after active`}` +
-          `${r.resolvedAfter < 0 ? '' : `, resolved ${r.resolvedAfter} s after the fault ended`}`,
+          (r.deliveredIn === null ? '' : `, delivered ${r.deliveredIn} s after active`) +
+          (r.resolvedAfter < 0 ? '' : `, resolved ${r.resolvedAfter} s after the fault ended`),
       );
     }
   };

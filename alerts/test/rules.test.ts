@@ -17,6 +17,14 @@ const TESTS_DIR = path.join(REPO, 'alerts/tests');
 const alerts: AlertingRule[] = Object.values(ruleFiles()).flatMap((f) => f.groups.flatMap((g) => g.rules.filter(isAlert)));
 const recordings = Object.values(ruleFiles()).flatMap((f) => f.groups.flatMap((g) => g.rules)).length - alerts.length;
 
+/** The UIDs of the generated Grafana dashboards. */
+const dashboardUids = () =>
+  new Set(
+    readdirSync(path.join(REPO, 'grafana/dashboards')).map(
+      (f) => (JSON.parse(readFileSync(path.join(REPO, 'grafana/dashboards', f), 'utf8')) as { uid: string }).uid,
+    ),
+  );
+
 interface PromtoolTest {
   name: string;
   alert_rule_test?: { alertname: string; exp_alerts?: unknown[] }[];
@@ -77,11 +85,7 @@ describe('alert and recording rules', { timeout: 60 * 60 * 1000 }, () => {
   });
 
   it('link only to dashboards that exist or are listed as still to build', (t) => {
-    const existing = new Set(
-      readdirSync(path.join(REPO, 'grafana/dashboards')).map(
-        (f) => (JSON.parse(readFileSync(path.join(REPO, 'grafana/dashboards', f), 'utf8')) as { uid: string }).uid,
-      ),
-    );
+    const existing = dashboardUids();
     const missing = Object.values(DASHBOARDS).filter((uid) => !existing.has(uid));
     t.diagnostic(`dashboards alerts link to that do not exist yet: ${missing.join(', ') || 'none'}`);
     // When the dashboards issue builds one, this fails until it leaves PENDING_DASHBOARDS.
@@ -89,11 +93,7 @@ describe('alert and recording rules', { timeout: 60 * 60 * 1000 }, () => {
   });
 
   it('give every alert a severity, a service, a summary, a description, a runbook that exists and a dashboard that exists', () => {
-    const dashboards = new Set(
-      readdirSync(path.join(REPO, 'grafana/dashboards')).map(
-        (f) => (JSON.parse(readFileSync(path.join(REPO, 'grafana/dashboards', f), 'utf8')) as { uid: string }).uid,
-      ),
-    );
+    const dashboards = dashboardUids();
     assert.ok(alerts.length > 0);
     for (const a of alerts) {
       assert.ok(['page', 'ticket', 'info'].includes(a.labels.severity), a.alert);

@@ -292,7 +292,7 @@ describe('alert drills on the native stack', { timeout: 60 * 60 * 1000 }, () => 
       name: 'orders outbox publishing blocked',
       phase: 1,
       // After the paused consumer's stall is visible: blocked publishing would starve it of work to stall on.
-      delay: 150,
+      delay: 90,
       ...httpFault('orders', { name: 'publish_blocked' }),
       // The oldest unpublished event must first be a minute old.
       fires: [{ alert: 'OutboxLagHigh', service: 'orders', detect: DETECT + 60, resolve: CAUSE_RESOLVE }],

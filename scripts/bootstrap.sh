@@ -36,7 +36,7 @@ else
 fi
 
 if [ "$backends" -eq 1 ]; then
-  step "backends (collector, Prometheus, Alertmanager, Loki, Tempo): building what the cache lacks"
+  step "backends (collector, Prometheus, Alertmanager, Loki, Tempo) and pint: building what the cache lacks"
   t=$SECONDS
   bash native/build.sh
   step "native build: $((SECONDS - t)) s"

@@ -256,7 +256,8 @@ describe('alert drills on the native stack', { timeout: 60 * 60 * 1000 }, () => 
     };
   };
 
-  const DETECT = 120;
+  // Scrape (15 s), the collector's remote write (its WAL adds 10-75 s, issue 12) and rule evaluation (15 s).
+  const DETECT = 150;
   const BURN_RESOLVE = 600;
   const CAUSE_RESOLVE = 240;
   const drills: Drill[] = [

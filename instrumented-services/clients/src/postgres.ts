@@ -116,22 +116,34 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
 }
 
 /**
- * Readiness check of Postgres, critical wherever it is used. It runs on a connection of its own, not one of the
- * service's pool: a pool saturated by slow statements must read as saturated (db_client_connection_pending_requests),
- * not as Postgres unreachable, which would page for the wrong cause and silence the right one.
+ * Readiness check of Postgres, critical wherever it is used. Each check opens a connection of its own, runs
+ * `SELECT 1` and closes it, bounded by the connect timeout:
+ * - not a connection of the service's pool: a pool saturated by slow statements must read as saturated
+ *   (db_client_connection_pending_requests), not as Postgres unreachable, which would page for the wrong cause and
+ *   silence the right one;
+ * - not a pool of its own either: a connection attempt that timed out while Postgres restarted can leave a pool's
+ *   only slot taken for good, and the check would then report Postgres down long after it is back.
+ * Checks run every 10 s (and on each /readyz probe): one short-lived connection each.
  */
 export function postgresCheck(settings: PostgresSettings, name: string): DependencyCheck {
-  const pool = new pg.Pool({
-    connectionString: settings.url,
-    max: 1,
-    connectionTimeoutMillis: settings.connectTimeoutMs,
-    statement_timeout: 1_000,
-    application_name: `${name}-health`,
-    // Never the reason the process stays up.
-    allowExitOnIdle: true,
-  });
-  pool.on('error', () => {
-    // An idle check connection lost (Postgres restarting): the next check reports it.
-  });
-  return { name: 'postgres', critical: true, check: () => pool.query('SELECT 1') };
+  return {
+    name: 'postgres',
+    critical: true,
+    check: async () => {
+      const client = new pg.Client({
+        connectionString: settings.url,
+        connectionTimeoutMillis: settings.connectTimeoutMs,
+        statement_timeout: 1_000,
+        application_name: `${name}-health`,
+      });
+      // A connection lost mid-check surfaces as the query's rejection; this only keeps it from being unhandled.
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+  };
 }

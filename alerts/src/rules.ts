@@ -43,6 +43,7 @@ export const DASHBOARDS = {
   dependencies: 'lookout-dependencies',
   runtime: 'lookout-nodejs-runtime',
   pipeline: 'lookout-telemetry-pipeline',
+  serviceGraph: 'lookout-service-graph',
 } as const;
 
 /** An alert that follows the conventions: runbook `docs/runbooks/<alert>.md`, a dashboard link by UID. */

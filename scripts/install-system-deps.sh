@@ -3,7 +3,9 @@
 # scripts, never as system services). Safe to re-run: installs only what is missing.
 set -euo pipefail
 
-packages=(postgresql redis-server rabbitmq-server supervisor gettext-base util-linux)
+# The exporters give Prometheus the servers' own metrics (the collector's postgresql/redis/rabbitmq receivers are
+# not served by the Go module proxy at the pinned version; RabbitMQ has its own Prometheus plugin).
+packages=(postgresql redis-server rabbitmq-server supervisor gettext-base util-linux prometheus-postgres-exporter prometheus-redis-exporter)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

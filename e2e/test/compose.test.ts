@@ -61,6 +61,8 @@ describe('docker-compose.yml', () => {
       postgres: `postgres:${pins.POSTGRES_VERSION ?? ''}`,
       redis: `redis:${pins.REDIS_VERSION ?? ''}`,
       rabbitmq: `rabbitmq:${pins.RABBITMQ_VERSION ?? ''}-management`,
+      'postgres-exporter': `quay.io/prometheuscommunity/postgres-exporter:v${pins.POSTGRES_EXPORTER_VERSION ?? ''}`,
+      'redis-exporter': `oliver006/redis_exporter:v${pins.REDIS_EXPORTER_VERSION ?? ''}`,
       'otel-collector': `otel/opentelemetry-collector-contrib:${pins.OTELCOL_VERSION ?? ''}`,
       prometheus: `prom/prometheus:v${pins.PROMETHEUS_VERSION ?? ''}`,
       alertmanager: `prom/alertmanager:v${pins.ALERTMANAGER_VERSION ?? ''}`,

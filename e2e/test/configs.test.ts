@@ -43,7 +43,7 @@ describe('backend configuration files', { timeout: 60 * 60 * 1000 }, () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
-    for (const file of ['prometheus', 'alertmanager', 'otel-collector', 'loki', 'tempo']) {
+    for (const file of ['prometheus', 'alertmanager', 'otel-collector', 'loki', 'tempo', 'postgres', 'redis', 'rabbitmq']) {
       const targets = parse(await readFile(path.join(REPO, 'prometheus/targets.compose', `${file}.yml`), 'utf8')) as { targets: string[] }[];
       assert.match(targets[0]?.targets[0] ?? '', /^[a-z-]+:\d+$/, file);
     }

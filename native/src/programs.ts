@@ -107,6 +107,23 @@ export function programs(s: StackSettings, bins: BinaryDirs, node: string): Prog
       readyTimeout: 90,
       url: `amqp://${local(p.rabbitmq)} (metrics http://${local(p.rabbitmqMetrics)}/metrics)`,
     },
+    // The servers' own metrics, scraped by Prometheus like the backends (Debian's exporters, loopback only).
+    {
+      name: 'postgres-exporter',
+      command: ['prometheus-postgres-exporter', `--web.listen-address=${local(p.postgresExporter)}`],
+      env: { DATA_SOURCE_NAME: `postgresql://postgres@${local(p.postgres)}/postgres?sslmode=disable` },
+      ready: { kind: 'http', url: `http://${local(p.postgresExporter)}/metrics` },
+      readyTimeout: 30,
+      url: `http://${local(p.postgresExporter)}/metrics`,
+    },
+    {
+      name: 'redis-exporter',
+      command: ['prometheus-redis-exporter', `--redis.addr=${redisUrl}`, `--web.listen-address=${local(p.redisExporter)}`],
+      env: {},
+      ready: { kind: 'http', url: `http://${local(p.redisExporter)}/metrics` },
+      readyTimeout: 30,
+      url: `http://${local(p.redisExporter)}/metrics`,
+    },
     {
       name: 'prometheus',
       command: [

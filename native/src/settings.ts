@@ -24,6 +24,8 @@ const PORTS = {
   rabbitmq: ['RABBITMQ_PORT', INFRA.rabbitmq.port],
   rabbitmqDist: ['RABBITMQ_DIST_PORT', 25672],
   rabbitmqMetrics: ['RABBITMQ_METRICS_PORT', 15692],
+  postgresExporter: ['POSTGRES_EXPORTER_PORT', 9187],
+  redisExporter: ['REDIS_EXPORTER_PORT', 9121],
 } as const satisfies Record<string, readonly [string, number]>;
 
 /** Every port variable the native stack reads: its own, then one per service of the stack model. */

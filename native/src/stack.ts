@@ -65,6 +65,9 @@ export function preparePrometheus(s: StackSettings): void {
   target('otel-collector', s.ports.otelcolMetrics);
   target('loki', s.ports.loki);
   target('tempo', s.ports.tempo);
+  target('postgres', s.ports.postgresExporter);
+  target('redis', s.ports.redisExporter);
+  target('rabbitmq', s.ports.rabbitmqMetrics);
 }
 
 /** Creates the data directory layout, the Postgres cluster and the per-run config the backends need. */

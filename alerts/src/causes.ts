@@ -1,5 +1,6 @@
 import { metrics } from '@lookout/telemetry/contract';
 import { alertRule, DASHBOARDS, dashboardUrl, ratesApart, runbookUrl, type RuleGroup } from './rules.js';
+import { THRESHOLDS } from './thresholds.js';
 
 const m = metrics;
 const perService = '?var-service={{ $labels.job }}';
@@ -76,7 +77,7 @@ export function causeGroups(): RuleGroup[] {
           alert: 'CacheHitRatioLow',
           expr:
             `sum by (job, cache_name) (rate(${m.cacheRequests.name}{cache_result="hit"}[5m]))\n/\n` +
-            `(sum by (job, cache_name) (rate(${m.cacheRequests.name}[5m])) > 0.05)\n< 0.2`,
+            `(sum by (job, cache_name) (rate(${m.cacheRequests.name}[5m])) > ${THRESHOLDS.minRequestRate})\n< ${THRESHOLDS.cacheHitRatio}`,
           for: '5m',
           severity: 'ticket',
           service: '{{ $labels.job }}',
@@ -101,7 +102,7 @@ export function causeGroups(): RuleGroup[] {
       rules: [
         alertRule({
           alert: 'OutboxLagHigh',
-          expr: `max by (job) (${m.outboxLag.name}) > 60`,
+          expr: `max by (job) (${m.outboxLag.name}) > ${THRESHOLDS.outboxLag}`,
           for: '2m',
           severity: 'page',
           service: '{{ $labels.job }}',
@@ -127,7 +128,7 @@ export function causeGroups(): RuleGroup[] {
         alertRule({
           alert: 'QueueBacklogGrowing',
           expr:
-            `max by (job, messaging_destination_name) (${m.messagingQueueMessages.name}{${MAIN_QUEUES}}) > 100\n` +
+            `max by (job, messaging_destination_name) (${m.messagingQueueMessages.name}{${MAIN_QUEUES}}) > ${THRESHOLDS.queueBacklog}\n` +
             `and\nmax by (job, messaging_destination_name) (deriv(${m.messagingQueueMessages.name}{${MAIN_QUEUES}}[10m])) > 0`,
           for: '10m',
           severity: 'ticket',
@@ -153,7 +154,7 @@ export function causeGroups(): RuleGroup[] {
       rules: [
         alertRule({
           alert: 'EventLoopLagHigh',
-          expr: 'max by (job, service_instance_id) (nodejs_eventloop_lag_p99_seconds) > 0.2',
+          expr: `max by (job, service_instance_id) (nodejs_eventloop_lag_p99_seconds) > ${THRESHOLDS.eventLoopLagP99}`,
           for: '5m',
           severity: 'ticket',
           service: '{{ $labels.job }}',
@@ -164,7 +165,7 @@ export function causeGroups(): RuleGroup[] {
         }),
         alertRule({
           alert: 'ProcessMemoryNearLimit',
-          expr: `max by (job, service_instance_id) (nodejs_heap_size_used_bytes / ${m.nodejsHeapSizeLimit.name}) > 0.85`,
+          expr: `max by (job, service_instance_id) (nodejs_heap_size_used_bytes / ${m.nodejsHeapSizeLimit.name}) > ${THRESHOLDS.heapUsedRatio}`,
           for: '10m',
           severity: 'ticket',
           service: '{{ $labels.job }}',

@@ -1,4 +1,5 @@
 import { alertRule, ratesApart, type RuleGroup } from './rules.js';
+import { THRESHOLDS } from './thresholds.js';
 
 const SIGNALS = ['spans', 'log_records', 'metric_points'] as const;
 
@@ -51,7 +52,7 @@ export function pipelineGroups(): RuleGroup[] {
         }),
         alertRule({
           alert: 'CollectorQueueFilling',
-          expr: 'max by (job, exporter) (otelcol_exporter_queue_size / otelcol_exporter_queue_capacity) > 0.5',
+          expr: `max by (job, exporter) (otelcol_exporter_queue_size / otelcol_exporter_queue_capacity) > ${THRESHOLDS.collectorQueueRatio}`,
           for: '5m',
           severity: 'ticket',
           service: 'otel-collector',

@@ -1,9 +1,10 @@
 import { metrics } from '@lookout/telemetry/contract';
 import { alertRule, type RuleGroup } from './rules.js';
+import { THRESHOLDS } from './thresholds.js';
 
 const HTTP = metrics.httpServerRequestDuration.name;
 /** Requests per second below which a service is too quiet for a ratio or a percentile to mean anything. */
-const MIN_RATE = 0.05;
+const MIN_RATE = THRESHOLDS.minRequestRate;
 const requests = `sum by (job) (rate(${HTTP}_count[5m]))`;
 
 /** What every service's users feel, from its RED metrics: the SLOs page for the gateway, these ticket per service. */
@@ -14,7 +15,7 @@ export function symptomGroups(): RuleGroup[] {
       rules: [
         alertRule({
           alert: 'HttpErrorRatioHigh',
-          expr: `sum by (job) (rate(${HTTP}_count{http_response_status_code=~"5.."}[5m]))\n/\n(${requests} > ${MIN_RATE})\n> 0.05`,
+          expr: `sum by (job) (rate(${HTTP}_count{http_response_status_code=~"5.."}[5m]))\n/\n(${requests} > ${MIN_RATE})\n> ${THRESHOLDS.httpErrorRatio}`,
           for: '3m',
           severity: 'ticket',
           service: '{{ $labels.job }}',
@@ -25,7 +26,7 @@ export function symptomGroups(): RuleGroup[] {
         }),
         alertRule({
           alert: 'HttpLatencyHigh',
-          expr: `histogram_quantile(0.99, sum by (job, le) (rate(${HTTP}_bucket[5m])))\n> 0.5\nand on (job)\n${requests} > ${MIN_RATE}`,
+          expr: `histogram_quantile(0.99, sum by (job, le) (rate(${HTTP}_bucket[5m])))\n> ${THRESHOLDS.httpLatencyP99}\nand on (job)\n${requests} > ${MIN_RATE}`,
           for: '3m',
           severity: 'ticket',
           service: '{{ $labels.job }}',

@@ -39,7 +39,7 @@ export async function checkDashboardData(s: StackSettings, fromMs: number, toMs:
   const get = async (url: string): Promise<Record<string, unknown>> => {
     const { status, body } = await fetchJson(url, { signal: AbortSignal.timeout(30_000) });
     if (status !== 200) throw new Error(`${status} from ${url.split('?')[0] ?? url}: ${JSON.stringify(body).slice(0, 300)}`);
-    return body as Record<string, unknown>;
+    return body;
   };
   const data = (body: Record<string, unknown>) => body.data as { result?: unknown[] } | unknown[] | undefined;
 

@@ -54,6 +54,7 @@ export function lookoutDashboard(spec: {
   description: string;
   tags: string[];
   signals: Signal[];
+  // eslint-disable-next-line @typescript-eslint/no-deprecated
 }): DashboardBuilder {
   // The classic dashboard model, not dashboardv2: file provisioning loads it in every Grafana without feature flags.
   // eslint-disable-next-line @typescript-eslint/no-deprecated
@@ -106,7 +107,7 @@ export function serviceMap(): TempoQueryBuilder {
 
 /** Thresholds: green below the first step's value, then each step's colour from its value up. */
 export function thresholds(...steps: [number, 'orange' | 'red'][]): ThresholdsConfigBuilder {
-  const all: Threshold[] = [{ value: null as unknown as number, color: 'green' }, ...steps.map(([value, color]) => ({ value, color }))];
+  const all: Threshold[] = [{ value: null, color: 'green' }, ...steps.map(([value, color]) => ({ value, color }))];
   return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(all);
 }
 

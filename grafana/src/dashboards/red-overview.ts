@@ -1,109 +1,256 @@
-import { DashboardBuilder, DashboardCursorSync, QueryVariableBuilder, RowBuilder, VariableRefresh } from '@grafana/grafana-foundation-sdk/dashboard';
-import { LegendDisplayMode, LegendPlacement, VizLegendOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
-import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
-import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+import { BigValueGraphMode, BigValueTextMode, ReduceDataOptionsBuilder, TableSortByFieldStateBuilder } from '@grafana/grafana-foundation-sdk/common';
+import { DashboardLinkBuilder, QueryVariableBuilder, RowBuilder, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
+import { THRESHOLDS } from '@lookout/alerts';
 import { metrics } from '@lookout/telemetry/contract';
-import { PROMETHEUS } from '../datasources.js';
+import { dashboardUrl, DS, lookoutDashboard, prom, stat, table, thresholds, timeseries } from '../panels.js';
+import { allSlosBurnRate, BUDGET_REMAINING, BURN_RATE_UNIT, budgetRemainingThresholds, burnRateRule, burnRateThresholds, thresholdLines } from './slos.js';
 
-const HTTP = metrics.httpServerRequestDuration.name;
+export const HTTP = metrics.httpServerRequestDuration.name;
 const SERVICE = 'job=~"$service"';
 
-function query(expr: string, legend: string, exemplar = false): DataqueryBuilder {
-  return new DataqueryBuilder().datasource(PROMETHEUS).expr(expr).legendFormat(legend).exemplar(exemplar).range();
-}
-
-function timeseries(title: string, unit: string, description: string, ...targets: DataqueryBuilder[]): TimeseriesBuilder {
-  const panel = new TimeseriesBuilder()
-    .title(title)
-    .description(description)
-    .datasource(PROMETHEUS)
-    .unit(unit)
-    .height(8)
-    .span(8)
-    .legend(new VizLegendOptionsBuilder().showLegend(true).displayMode(LegendDisplayMode.List).placement(LegendPlacement.Bottom));
-  for (const target of targets) panel.withTarget(target);
-  return panel;
-}
+/** Thresholds of the per-service symptom alerts (HttpErrorRatioHigh, HttpLatencyHigh), from the alert code. */
+export const ERROR_RATIO_ALERT = THRESHOLDS.httpErrorRatio;
+export const P99_LATENCY_ALERT = THRESHOLDS.httpLatencyP99;
 
 /**
- * RED overview of the shop's services: request rate, error ratio and latency per service, then per route for the
- * selected services. Latency panels carry exemplars, which open the request's trace in Tempo.
+ * The share of requests answered with a 5xx, by `by`: 0 (not absent) for a route without errors, nothing (not NaN)
+ * for an idle one.
+ */
+export function errorRatio(by: string, selector: string): string {
+  const total = `sum by (${by}) (rate(${HTTP}_count{${selector}}[$__rate_interval]))`;
+  const errors = `sum by (${by}) (rate(${HTTP}_count{${selector}, http_response_status_code=~"5.."}[$__rate_interval]))`;
+  return `(\n  ${errors}\n  or\n  ${total} * 0\n)\n/\n(${total} > 0)`;
+}
+
+/** A percentile of a histogram by `by`, only where requests were observed (an idle series would give NaN). */
+export function quantile(q: number, histogram: string, by: string, selector: string): string {
+  return (
+    `histogram_quantile(${q}, sum by (${by}, le) (rate(${histogram}_bucket{${selector}}[$__rate_interval]))\n` +
+    `  and on (${by}) (sum by (${by}) (rate(${histogram}_count{${selector}}[$__rate_interval])) > 0))`
+  );
+}
+
+/** A data link from a series (or cell) with a `job` label to that service's dashboard, same time range. */
+export function serviceLink(query = ''): DashboardLinkBuilder {
+  return new DashboardLinkBuilder('Service dashboard: ${__field.labels.job}').url(
+    `${dashboardUrl('service', `?var-service=\${__field.labels.job}${query}`)}&\${__url_time_range}`,
+  );
+}
+
+const slosLink = () => new DashboardLinkBuilder('SLOs dashboard').url(`${dashboardUrl('slos')}?\${__url_time_range}`);
+const lastValue = () => new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
+
+/**
+ * RED overview of the shop's services: request rate, 5xx ratio and latency per service, the SLOs' budgets and burn
+ * rates, the alerts firing now, then per route. Series link to the Service dashboard of their job; latency panels
+ * carry exemplars, which open the request's trace in Tempo.
  */
 export function redOverview() {
-  // The classic dashboard model, not dashboardv2: file provisioning loads it in every Grafana without feature flags.
-  // eslint-disable-next-line @typescript-eslint/no-deprecated
-  return new DashboardBuilder('Lookout / Services RED overview')
-    .uid('lookout-red-overview')
-    .tags(['lookout', 'red', 'services'])
-    .description('Rate, errors and duration of every instrumented service, from prom-client histograms with exemplars.')
-    .refresh('30s')
-    .time({ from: 'now-1h', to: 'now' })
-    .tooltip(DashboardCursorSync.Crosshair)
+  return lookoutDashboard({
+    uid: 'overview',
+    title: 'Lookout / Services RED overview',
+    description:
+      'Rate, errors and duration of every instrumented service, SLO status and firing alerts: where an incident starts. ' +
+      'Click a series to open its Service dashboard.',
+    tags: ['red', 'services'],
+    signals: ['prometheus'],
+  })
     .withVariable(
       new QueryVariableBuilder('service')
         .label('Service')
-        .datasource(PROMETHEUS)
+        .datasource(DS.prometheus)
         .query(`label_values(${HTTP}_count, job)`)
         .refresh(VariableRefresh.OnTimeRangeChanged)
+        .sort(VariableSort.AlphabeticalAsc)
         .multi(true)
-        .includeAll(true),
+        .includeAll(true)
+        .current({ selected: true, text: ['All'], value: ['$__all'] }),
     )
     .withRow(new RowBuilder('Per service'))
     .withPanel(
       timeseries(
-        'Request rate',
-        'reqps',
-        'Requests per second handled by each service (probes and /metrics excluded).',
-        query(`sum by (job) (rate(${HTTP}_count{${SERVICE}}[$__rate_interval]))`, '{{job}}'),
-      ),
+        {
+          title: 'Request rate',
+          unit: 'reqps',
+          description:
+            'Is traffic normal? Requests per second each service handles (probes and /metrics excluded): a drop means ' +
+            'clients cannot reach it or upstream stopped calling, a spike explains saturation. Click a series for its Service dashboard.',
+        },
+        prom(`sum by (job) (rate(${HTTP}_count{${SERVICE}}[$__rate_interval]))`, '{{job}}'),
+      ).dataLinks([serviceLink()]),
     )
     .withPanel(
       timeseries(
-        'Error ratio (5xx)',
-        'percentunit',
-        'Share of requests answered with a 5xx status. 4xx are client mistakes and do not count.',
-        query(
-          `sum by (job) (rate(${HTTP}_count{${SERVICE}, http_response_status_code=~"5.."}[$__rate_interval]))` +
-            ` / sum by (job) (rate(${HTTP}_count{${SERVICE}}[$__rate_interval]))`,
-          '{{job}}',
-        ),
-      ),
+        {
+          title: 'Error ratio (5xx)',
+          unit: 'percentunit',
+          description:
+            'Which service fails its requests? Share answered with a 5xx (4xx are client mistakes and do not count). ' +
+            `The line is the HttpErrorRatioHigh alert threshold (${ERROR_RATIO_ALERT * 100}%). The first service to fail ` +
+            'is usually the cause, the gateway shows the impact.',
+        },
+        prom(errorRatio('job', SERVICE), '{{job}}'),
+      )
+        .thresholds(thresholds([ERROR_RATIO_ALERT, 'red']))
+        .thresholdsStyle(thresholdLines())
+        .min(0)
+        .dataLinks([serviceLink()]),
     )
     .withPanel(
       timeseries(
-        'Latency p99 (with exemplars)',
-        's',
-        '99th percentile of request duration; the dots are exemplars linking to the trace of one request.',
-        query(`histogram_quantile(0.99, sum by (job, le) (rate(${HTTP}_bucket{${SERVICE}}[$__rate_interval])))`, '{{job}} p99', true),
-        query(`histogram_quantile(0.50, sum by (job, le) (rate(${HTTP}_bucket{${SERVICE}}[$__rate_interval])))`, '{{job}} p50'),
-      ),
+        {
+          title: 'Latency p99 (with exemplars)',
+          unit: 's',
+          description:
+            'Which service is slow? 99th (and 50th) percentile of request duration; the line is the HttpLatencyHigh alert ' +
+            `threshold (${P99_LATENCY_ALERT * 1000} ms). The dots are exemplars: click one to open that request's trace.`,
+        },
+        prom(quantile(0.99, HTTP, 'job', SERVICE), '{{job}} p99', { exemplar: true }),
+        prom(quantile(0.5, HTTP, 'job', SERVICE), '{{job}} p50'),
+      )
+        .thresholds(thresholds([P99_LATENCY_ALERT, 'red']))
+        .thresholdsStyle(thresholdLines())
+        .dataLinks([serviceLink()]),
+    )
+    .withRow(new RowBuilder('SLO status'))
+    .withPanel(
+      stat(
+        {
+          title: 'SLO burn rate, last 5 minutes',
+          unit: BURN_RATE_UNIT,
+          description:
+            'Is an SLO burning its error budget right now? The 5-minute error ratio over the budget, per SLO; 1 spends the ' +
+            `budget in exactly 30 days. Page alerts: ${burnRateRule('page')}; ticket alerts: ${burnRateRule('ticket')}.`,
+          span: 8,
+          height: 6,
+        },
+        prom(allSlosBurnRate('5m'), '{{slo}}'),
+      )
+        .thresholds(burnRateThresholds())
+        .reduceOptions(lastValue())
+        .textMode(BigValueTextMode.ValueAndName)
+        .graphMode(BigValueGraphMode.Area)
+        .decimals(2)
+        .links([slosLink()]),
+    )
+    .withPanel(
+      stat(
+        {
+          title: 'SLO burn rate, last hour',
+          unit: BURN_RATE_UNIT,
+          description:
+            'Has an SLO been burning its budget for a while? The 1-hour error ratio over the budget, per SLO, coloured at ' +
+            `the alert factors. The page alert fires on ${burnRateRule('page')}.`,
+          span: 8,
+          height: 6,
+        },
+        prom(allSlosBurnRate('1h'), '{{slo}}'),
+      )
+        .thresholds(burnRateThresholds())
+        .reduceOptions(lastValue())
+        .textMode(BigValueTextMode.ValueAndName)
+        .graphMode(BigValueGraphMode.Area)
+        .decimals(2)
+        .links([slosLink()]),
+    )
+    .withPanel(
+      stat(
+        {
+          title: 'Error budget remaining (30 days)',
+          unit: 'percentunit',
+          description:
+            'How much failure can each SLO still afford this period? 100% = no bad event in 30 days, 0% = objective ' +
+            'missed (red), orange under a quarter. Open the SLOs dashboard for the windows and the trend.',
+          span: 8,
+          height: 6,
+        },
+        prom(BUDGET_REMAINING, '{{slo}}'),
+      )
+        .thresholds(budgetRemainingThresholds())
+        .reduceOptions(lastValue())
+        .textMode(BigValueTextMode.ValueAndName)
+        .graphMode(BigValueGraphMode.None)
+        .links([slosLink()]),
+    )
+    .withRow(new RowBuilder('Firing alerts'))
+    .withPanel(
+      table(
+        {
+          title: 'Firing alerts',
+          unit: 'none',
+          description:
+            'What has Prometheus already detected? Every alert firing now (the always-firing Watchdog left out), page ' +
+            'severity first; empty when all is well. Click a service to open its Service dashboard.',
+          span: 24,
+          height: 7,
+        },
+        prom('ALERTS{alertstate="firing", alertname!="Watchdog"}', '', { instant: true }),
+      )
+        .noValue('No alert firing')
+        .transformations([
+          {
+            id: 'organize',
+            options: {
+              excludeByName: { Time: true, __name__: true, alertstate: true, Value: true },
+              indexByName: { alertname: 0, severity: 1, service: 2, job: 3, slo: 4 },
+              renameByName: {},
+            },
+          },
+        ])
+        .sortBy([new TableSortByFieldStateBuilder().displayName('severity')])
+        .overrideByName('service', [
+          {
+            id: 'links',
+            value: [
+              {
+                title: 'Service dashboard: ${__value.text}',
+                url: `${dashboardUrl('service', '?var-service=${__value.text}')}&\${__url_time_range}`,
+              },
+            ],
+          },
+        ]),
     )
     .withRow(new RowBuilder('Per route'))
     .withPanel(
       timeseries(
-        'Request rate by route',
-        'reqps',
-        'Route templates, never raw paths, so the series stay few.',
-        query(`sum by (job, http_route) (rate(${HTTP}_count{${SERVICE}}[$__rate_interval]))`, '{{job}} {{http_route}}'),
-      ),
+        {
+          title: 'Request rate by route',
+          unit: 'reqps',
+          description:
+            'Which routes carry the traffic, and did one change? Requests per second per route template (never raw paths, ' +
+            'so the series stay few). Click a series for the Service dashboard filtered to that route.',
+        },
+        prom(`sum by (job, http_route) (rate(${HTTP}_count{${SERVICE}}[$__rate_interval]))`, '{{job}} {{http_route}}'),
+      ).dataLinks([serviceLink('&var-route=${__field.labels.http_route:percentencode}')]),
     )
     .withPanel(
       timeseries(
-        'Errors by route and status',
-        'reqps',
-        'Responses with status >= 400 per route; 4xx show client mistakes, 5xx our own.',
-        query(
+        {
+          title: 'Errors by route and status',
+          unit: 'reqps',
+          description:
+            'Which route fails, and how? Responses with status >= 400 per route and code: 4xx are client mistakes ' +
+            '(or rate limiting, 429), 5xx our own (502/504 from the gateway are upstream failures).',
+        },
+        prom(
           `sum by (job, http_route, http_response_status_code) (rate(${HTTP}_count{${SERVICE}, http_response_status_code=~"[45].."}[$__rate_interval]))`,
           '{{job}} {{http_route}} {{http_response_status_code}}',
         ),
-      ),
+      ).dataLinks([serviceLink('&var-route=${__field.labels.http_route:percentencode}')]),
     )
     .withPanel(
       timeseries(
-        'Latency p99 by route',
-        's',
-        '99th percentile of request duration per route.',
-        query(`histogram_quantile(0.99, sum by (job, http_route, le) (rate(${HTTP}_bucket{${SERVICE}}[$__rate_interval])))`, '{{job}} {{http_route}}', true),
-      ),
+        {
+          title: 'Latency p99 by route',
+          unit: 's',
+          description:
+            'Which route is slow? 99th percentile of request duration per route, with exemplars linking to traces; the ' +
+            `line is the HttpLatencyHigh threshold (${P99_LATENCY_ALERT * 1000} ms).`,
+        },
+        prom(quantile(0.99, HTTP, 'job, http_route', SERVICE), '{{job}} {{http_route}}', { exemplar: true }),
+      )
+        .thresholds(thresholds([P99_LATENCY_ALERT, 'red']))
+        .thresholdsStyle(thresholdLines())
+        .dataLinks([serviceLink('&var-route=${__field.labels.http_route:percentencode}')]),
     );
 }

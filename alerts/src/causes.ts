@@ -87,7 +87,7 @@ export function causeGroups(): RuleGroup[] {
         }),
         alertRule({
           alert: 'DatabasePoolSaturated',
-          expr: `max by (job, db_client_connection_pool_name) (${m.dbClientConnectionPendingRequests.name}) > 0`,
+          expr: `max by (job, db_client_connection_pool_name) (${m.dbClientConnectionPendingRequests.name}) > ${THRESHOLDS.poolPendingRequests}`,
           for: '5m',
           severity: 'ticket',
           service: '{{ $labels.job }}',
@@ -139,7 +139,7 @@ export function causeGroups(): RuleGroup[] {
         }),
         alertRule({
           alert: 'DeadLetterQueueNotEmpty',
-          expr: `max by (job, messaging_destination_name) (${m.messagingQueueMessages.name}{messaging_destination_name=~".+\\\\.dlq"}) > 0`,
+          expr: `max by (job, messaging_destination_name) (${m.messagingQueueMessages.name}{messaging_destination_name=~".+\\\\.dlq"}) > ${THRESHOLDS.deadLetters}`,
           for: '1m',
           severity: 'ticket',
           service: '{{ $labels.job }}',

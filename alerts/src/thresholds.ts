@@ -11,6 +11,10 @@ export const THRESHOLDS = {
   minRequestRate: 0.05,
   /** CacheHitRatioLow: hits over look-ups. */
   cacheHitRatio: 0.2,
+  /** DatabasePoolSaturated: requests waiting for a pool connection. */
+  poolPendingRequests: 0,
+  /** DeadLetterQueueNotEmpty: messages parked in a dead-letter queue. */
+  deadLetters: 0,
   /** OutboxLagHigh: age of the oldest unpublished outbox event, seconds. */
   outboxLag: 60,
   /** QueueBacklogGrowing: messages ready in a main queue. */

@@ -4,11 +4,21 @@ import {
   DashboardLinkBuilder,
   DashboardLinkType,
   DatasourceVariableBuilder,
+  MappingType,
   ThresholdsConfigBuilder,
   ThresholdsMode,
   type Threshold,
+  type ValueMapping,
 } from '@grafana/grafana-foundation-sdk/dashboard';
-import { LegendDisplayMode, LegendPlacement, VizLegendOptionsBuilder, type DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
+import {
+  GraphThresholdsStyleConfigBuilder,
+  GraphThresholdsStyleMode,
+  LegendDisplayMode,
+  LegendPlacement,
+  ReduceDataOptionsBuilder,
+  VizLegendOptionsBuilder,
+  type DataSourceRef,
+} from '@grafana/grafana-foundation-sdk/common';
 import { DataqueryBuilder as PromQueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { DataqueryBuilder as LokiQueryBuilder } from '@grafana/grafana-foundation-sdk/loki';
 import { DataqueryBuilder as TempoQueryBuilder, SearchTableType } from '@grafana/grafana-foundation-sdk/tempo';
@@ -182,4 +192,54 @@ export function nodeGraph(spec: Omit<PanelSpec, 'unit'>, target: TempoQueryBuild
     .height(spec.height ?? 16)
     .span(spec.span ?? 24)
     .withTarget(target);
+}
+
+/** Thresholds where low values are bad: red below the first step, then each step's colour from its value up. */
+export function floorThresholds(...steps: [number, 'orange' | 'green'][]): ThresholdsConfigBuilder {
+  const all: Threshold[] = [{ value: null, color: 'red' }, ...steps.map(([value, color]) => ({ value, color }))];
+  return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(all);
+}
+
+/** Draws the thresholds of a time series as lines, so the graph shows where its alert or target lies. */
+export const thresholdLines = (mode: GraphThresholdsStyleMode = GraphThresholdsStyleMode.Line) => new GraphThresholdsStyleConfigBuilder().mode(mode);
+
+/**
+ * Draws `value` as a dashed threshold line on a graph: values above it turn red (`bad: 'above'`) or, for a ratio
+ * that must stay high, values below it (`bad: 'below'`).
+ */
+export function thresholdLine(panel: TimeseriesBuilder, value: number, bad: 'above' | 'below' = 'above'): TimeseriesBuilder {
+  const steps = bad === 'above' ? thresholds([value, 'red']) : floorThresholds([value, 'green']);
+  return panel.thresholds(steps).thresholdsStyle(thresholdLines(GraphThresholdsStyleMode.Dashed));
+}
+
+/** A stat's value: the latest one, so that a gap in the last scrape does not blank the panel. */
+export const lastValue = () => new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
+
+/** 1 shown as "up" in green, 0 as "down" in red. */
+export const UP_DOWN: ValueMapping[] = [
+  {
+    type: MappingType.ValueToText,
+    options: { '0': { text: 'down', color: 'red', index: 0 }, '1': { text: 'up', color: 'green', index: 1 } },
+  },
+];
+
+/**
+ * A link to the Service dashboard of `service` (by default the `job` of the series or cell it is on), keeping the
+ * time range; `query` adds variables (`&var-route=...`).
+ */
+export function serviceLink(options: { service?: string; query?: string; title?: string } = {}): DashboardLinkBuilder {
+  const service = options.service ?? '${__field.labels.job}';
+  return new DashboardLinkBuilder(options.title ?? `Service dashboard of ${service}`).url(
+    dashboardUrl('service', `?var-service=${service}${options.query ?? ''}&\${__url_time_range}`),
+  );
+}
+
+/**
+ * A link to Explore with one query on the dashboard's datasource of `signal` over the dashboard's time range. The
+ * `${...}` variables stay unencoded so that Grafana substitutes them when the link is followed.
+ */
+export function exploreLink(title: string, signal: Signal, query: Record<string, unknown>): DashboardLinkBuilder {
+  const panes = { a: { datasource: `\${${signal}}`, queries: [{ refId: 'A', datasource: DS[signal], ...query }], range: { from: '${__from}', to: '${__to}' } } };
+  const encoded = encodeURIComponent(JSON.stringify(panes)).replace(/%24%7B([\w.]+)%7D/g, '$${$1}');
+  return new DashboardLinkBuilder(title).url(`/explore?schemaVersion=1&panes=${encoded}`).targetBlank(true);
 }

@@ -1,94 +1,8 @@
-import { DashboardLinkBuilder, MappingType, QueryVariableBuilder, RowBuilder, ThresholdsConfigBuilder, ThresholdsMode, VariableRefresh, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
-import { GraphThresholdsStyleConfigBuilder, GraphThresholdsStyleMode } from '@grafana/grafana-foundation-sdk/common';
-import type { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
-import { isAlert, ruleFiles, type AlertingRule } from '@lookout/alerts';
+import { QueryVariableBuilder, RowBuilder, VariableRefresh } from '@grafana/grafana-foundation-sdk/dashboard';
+import { THRESHOLDS } from '@lookout/alerts';
 import { metrics } from '@lookout/telemetry/contract';
-import { DS, dashboardUrl, lookoutDashboard, prom, stat, thresholds, timeseries, type Signal } from '../panels.js';
-
-// --- Shared by the dependencies, runtime, pipeline and service-graph dashboards (candidates for panels.ts) -------
-
-/** `rate(<selector>[$__rate_interval])`. */
-export const rate = (selector: string) => `rate(${selector}[$__rate_interval])`;
-
-let alerts: AlertingRule[] | undefined;
-
-/**
- * The threshold of an alert rule in alerts/src: the number of the first line of its expression that ends in a
- * comparison (`max by (job) (outbox_lag_seconds) > 60` gives 60). Dashboards draw it, so a changed alert moves the
- * line; a renamed alert or a reshaped expression fails the build instead of drawing a stale one.
- */
-export function alertThreshold(alert: string): number {
-  alerts ??= Object.values(ruleFiles()).flatMap((file) => file.groups.flatMap((group) => group.rules.filter(isAlert)));
-  const rule = alerts.find((r) => r.alert === alert);
-  if (rule === undefined) throw new Error(`no alert rule ${alert} in alerts/src`);
-  const value = /[<>]=?\s*(-?\d+(?:\.\d+)?)\s*$/m.exec(rule.expr)?.[1];
-  if (value === undefined) throw new Error(`alert ${alert}: no "> N" or "< N" line in ${rule.expr}`);
-  return Number(value);
-}
-
-/**
- * Draws `value` as a dashed threshold line on a graph: values above it turn red (`bad: 'above'`) or, for a ratio
- * that must stay high, values below it (`bad: 'below'`).
- */
-export function thresholdLine(panel: TimeseriesBuilder, value: number, bad: 'above' | 'below' = 'above'): TimeseriesBuilder {
-  const steps =
-    bad === 'above'
-      ? thresholds([value, 'red'])
-      : new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([
-          { value: null, color: 'red' },
-          { value, color: 'green' },
-        ]);
-  return panel.thresholds(steps).thresholdsStyle(new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Dashed));
-}
-
-/**
- * `expr`, or else zeros carrying the labels of `like`: for failure counters that have no series until the first
- * failure (an idle or healthy system then shows a flat 0, not "No data").
- */
-export const orZero = (expr: string, like: string) => `(${expr}) or (${like}) * 0`;
-
-/** `num / den`, without NaN or Inf when `den` is 0 (an idle service): those points are dropped instead. */
-export const ratio = (num: string, den: string) => `(${num}) / ((${den}) > 0)`;
-
-/**
- * The `q` quantile of a histogram by `by`, only where it observed something in the window (histogram_quantile of
- * all-zero buckets is NaN).
- */
-export function quantile(q: number, histogram: string, by: readonly string[], selector = ''): string {
-  const sel = selector === '' ? '' : `{${selector}}`;
-  const on = by.join(', ');
-  return (
-    `histogram_quantile(${q}, sum by (${[...by, 'le'].join(', ')}) (${rate(`${histogram}_bucket${sel}`)}))` +
-    ` and on (${on}) (sum by (${on}) (${rate(`${histogram}_count${sel}`)}) > 0)`
-  );
-}
-
-/** Names the empty `error_type` of successes `ok`, so that legends read "ok" rather than nothing. */
-export const outcome = (expr: string) => `label_replace(${expr}, "error_type", "ok", "error_type", "")`;
-
-/** A link to the service dashboard of the series' `job`, for data links. */
-export const serviceLink = () =>
-  new DashboardLinkBuilder('Service dashboard of ${__field.labels.job}').url(dashboardUrl('service', '?var-service=${__field.labels.job}&${__url_time_range}'));
-
-/**
- * A link to Explore with one query on the dashboard's datasource of `signal` over the dashboard's time range. The
- * `${...}` variables stay unencoded so that Grafana substitutes them when the link is followed.
- */
-export function exploreLink(title: string, signal: Signal, query: Record<string, unknown>): DashboardLinkBuilder {
-  const panes = { a: { datasource: `\${${signal}}`, queries: [{ refId: 'A', datasource: DS[signal], ...query }], range: { from: '${__from}', to: '${__to}' } } };
-  const encoded = encodeURIComponent(JSON.stringify(panes)).replace(/%24%7B([\w.]+)%7D/g, '$${$1}');
-  return new DashboardLinkBuilder(title).url(`/explore?schemaVersion=1&panes=${encoded}`).targetBlank(true);
-}
-
-/** 1 shown as "up" in green, 0 as "down" in red. */
-export const UP_DOWN: ValueMapping[] = [
-  {
-    type: MappingType.ValueToText,
-    options: { '0': { text: 'down', color: 'red', index: 0 }, '1': { text: 'up', color: 'green', index: 1 } },
-  },
-];
-
-// --- The dependencies dashboard ------------------------------------------------------------------------------
+import { DS, lookoutDashboard, prom, serviceLink, stat, thresholdLine, thresholds, timeseries, UP_DOWN } from '../panels.js';
+import { orZero, outcome, quantile, rate, ratio } from '../promql.js';
 
 const m = metrics;
 const POSTGRES = 'job="postgres"';
@@ -101,11 +15,8 @@ const POOL_LEGEND = '{{job}} {{db_client_connection_pool_name}}';
 /** The order topology's dead-letter queues (shop-contracts: `<queue>.dlq`). */
 const DLQ = 'messaging_destination_name=~".+\\\\.dlq"';
 
-const outboxLag = alertThreshold('OutboxLagHigh');
-const poolPending = alertThreshold('DatabasePoolSaturated');
-const cacheHitLow = alertThreshold('CacheHitRatioLow');
-const backlog = alertThreshold('QueueBacklogGrowing');
-const deadLetters = alertThreshold('DeadLetterQueueNotEmpty');
+const poolPending = THRESHOLDS.poolPendingRequests;
+const deadLetters = THRESHOLDS.deadLetters;
 
 /** What each server-side exporter reports about reaching its server. */
 const SERVERS = [
@@ -322,12 +233,12 @@ export function dependenciesDashboard() {
         {
           title: 'Cache hit ratio',
           unit: 'percentunit',
-          description: `Does the catalog cache still absorb reads? Look-ups answered from Redis out of all look-ups per cache; under ${cacheHitLow * 100}% for 5 minutes fires CacheHitRatioLow (Postgres takes the load). The server line counts every client of Redis, the gateway's rate limiter included.`,
+          description: `Does the catalog cache still absorb reads? Look-ups answered from Redis out of all look-ups per cache; under ${THRESHOLDS.cacheHitRatio * 100}% for 5 minutes fires CacheHitRatioLow (Postgres takes the load). The server line counts every client of Redis, the gateway's rate limiter included.`,
         },
         prom(ratio(`sum by (job, cache_name) (${rate(`${m.cacheRequests.name}{cache_result="hit"}`)})`, `sum by (job, cache_name) (${rate(m.cacheRequests.name)})`), '{{job}} {{cache_name}}'),
         prom(ratio(`sum(${rate(`redis_keyspace_hits_total{${REDIS}}`)})`, `sum(${rate(`redis_keyspace_hits_total{${REDIS}}`)}) + sum(${rate(`redis_keyspace_misses_total{${REDIS}}`)})`), 'server keyspace (all clients)'),
       ).max(1),
-      cacheHitLow,
+      THRESHOLDS.cacheHitRatio,
       'below',
     ),
   );
@@ -392,11 +303,11 @@ export function dependenciesDashboard() {
         {
           title: 'Queue depth: ready and unacknowledged',
           unit: 'short',
-          description: `Are messages piling up, and where? Ready messages wait for a consumer, unacknowledged ones are being processed; per queue, the retry and dead-letter queues included. A main queue over ${backlog} and growing for 10 minutes fires QueueBacklogGrowing.`,
+          description: `Are messages piling up, and where? Ready messages wait for a consumer, unacknowledged ones are being processed; per queue, the retry and dead-letter queues included. A main queue over ${THRESHOLDS.queueBacklog} and growing for 10 minutes fires QueueBacklogGrowing.`,
         },
         ...(['ready', 'unacked'] as const).map((state) => prom(`sum by (queue) (rabbitmq_queue_messages_${state}{${RABBITMQ}})`, `{{queue}} ${state}`)),
       ),
-      backlog,
+      THRESHOLDS.queueBacklog,
     ),
   );
   builder.withPanel(
@@ -436,11 +347,11 @@ export function dependenciesDashboard() {
           title: 'Queue depth seen by fulfillment',
           unit: 'short',
           span: 6,
-          description: `How many messages wait in each queue of the order topology (main, retry, dead-letter), as fulfillment asks the broker? Over ${backlog} and growing on the main queue fires QueueBacklogGrowing.`,
+          description: `How many messages wait in each queue of the order topology (main, retry, dead-letter), as fulfillment asks the broker? Over ${THRESHOLDS.queueBacklog} and growing on the main queue fires QueueBacklogGrowing.`,
         },
         prom(`max by (messaging_destination_name) (${m.messagingQueueMessages.name})`, '{{messaging_destination_name}}'),
       ),
-      backlog,
+      THRESHOLDS.queueBacklog,
     ),
   );
   builder.withPanel(
@@ -475,11 +386,11 @@ export function dependenciesDashboard() {
         {
           title: 'Outbox lag',
           unit: 's',
-          description: `How long have accepted orders waited to be published? Age of the oldest unpublished outbox event (0 when none waits). Over ${outboxLag} s for 2 minutes pages as OutboxLagHigh: the broker is unreachable or the relay is stuck.`,
+          description: `How long have accepted orders waited to be published? Age of the oldest unpublished outbox event (0 when none waits). Over ${THRESHOLDS.outboxLag} s for 2 minutes pages as OutboxLagHigh: the broker is unreachable or the relay is stuck.`,
         },
         prom(`max by (job) (${m.outboxLag.name})`, '{{job}}'),
       ),
-      outboxLag,
+      THRESHOLDS.outboxLag,
     ),
   );
   builder.withPanel(

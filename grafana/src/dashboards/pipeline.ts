@@ -1,7 +1,8 @@
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { THRESHOLDS } from '@lookout/alerts';
 import { metrics } from '@lookout/telemetry/contract';
-import { lookoutDashboard, prom, stat, timeseries } from '../panels.js';
-import { alertThreshold, exploreLink, orZero, outcome, quantile, rate, ratio, serviceLink, thresholdLine, UP_DOWN } from './dependencies.js';
+import { exploreLink, lookoutDashboard, prom, serviceLink, stat, thresholdLine, timeseries, UP_DOWN } from '../panels.js';
+import { orZero, outcome, quantile, rate, ratio } from '../promql.js';
 
 /** The scrape jobs of the stack's own components (prometheus/prometheus.yml; the native stack uses the same). */
 const JOBS = [
@@ -20,8 +21,6 @@ const COLLECTOR = job('otel-collector');
  */
 const SIGNALS = ['spans', 'log_records', 'metric_points'] as const;
 const otelcol = (kind: string, signal: string) => `otelcol_${kind}_${signal}{${COLLECTOR}}`;
-
-const queueFilling = alertThreshold('CollectorQueueFilling');
 
 /** The services' own OTLP exporters (the SDK's counters, in the telemetry contract). */
 const SDK_EXPORTS = [
@@ -171,11 +170,11 @@ export function pipelineDashboard() {
         {
           title: 'Sending queue fill',
           unit: 'percentunit',
-          description: `Is a backend down or slower than the input? Each exporter's queue size divided by its capacity; over ${queueFilling * 100}% for 5 minutes fires CollectorQueueFilling, and a full queue drops data.`,
+          description: `Is a backend down or slower than the input? Each exporter's queue size divided by its capacity; over ${THRESHOLDS.collectorQueueRatio * 100}% for 5 minutes fires CollectorQueueFilling, and a full queue drops data.`,
         },
         prom(ratio(`max by (exporter) (otelcol_exporter_queue_size{${COLLECTOR}})`, `max by (exporter) (otelcol_exporter_queue_capacity{${COLLECTOR}})`), '{{exporter}}'),
       ),
-      queueFilling,
+      THRESHOLDS.collectorQueueRatio,
     )
       .min(0)
       .max(1),

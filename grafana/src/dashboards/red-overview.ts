@@ -1,44 +1,17 @@
-import { BigValueGraphMode, BigValueTextMode, ReduceDataOptionsBuilder, TableSortByFieldStateBuilder } from '@grafana/grafana-foundation-sdk/common';
+import { BigValueGraphMode, BigValueTextMode, TableSortByFieldStateBuilder } from '@grafana/grafana-foundation-sdk/common';
 import { DashboardLinkBuilder, QueryVariableBuilder, RowBuilder, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
 import { THRESHOLDS } from '@lookout/alerts';
-import { metrics } from '@lookout/telemetry/contract';
-import { dashboardUrl, DS, lookoutDashboard, prom, stat, table, thresholds, timeseries } from '../panels.js';
-import { allSlosBurnRate, BUDGET_REMAINING, BURN_RATE_UNIT, budgetRemainingThresholds, burnRateRule, burnRateThresholds, thresholdLines } from './slos.js';
+import { dashboardUrl, DS, lastValue, lookoutDashboard, prom, serviceLink, stat, table, thresholdLines, thresholds, timeseries } from '../panels.js';
+import { errorRatio, HTTP, quantile, rate } from '../promql.js';
+import { allSlosBurnRate, BUDGET_REMAINING, BURN_RATE_UNIT, budgetRemainingThresholds, burnRateRule, burnRateThresholds } from './slos.js';
 
-export const HTTP = metrics.httpServerRequestDuration.name;
 const SERVICE = 'job=~"$service"';
+const ROUTE = '&var-route=${__field.labels.http_route:percentencode}';
 
-/** Thresholds of the per-service symptom alerts (HttpErrorRatioHigh, HttpLatencyHigh), from the alert code. */
-export const ERROR_RATIO_ALERT = THRESHOLDS.httpErrorRatio;
-export const P99_LATENCY_ALERT = THRESHOLDS.httpLatencyP99;
-
-/**
- * The share of requests answered with a 5xx, by `by`: 0 (not absent) for a route without errors, nothing (not NaN)
- * for an idle one.
- */
-export function errorRatio(by: string, selector: string): string {
-  const total = `sum by (${by}) (rate(${HTTP}_count{${selector}}[$__rate_interval]))`;
-  const errors = `sum by (${by}) (rate(${HTTP}_count{${selector}, http_response_status_code=~"5.."}[$__rate_interval]))`;
-  return `(\n  ${errors}\n  or\n  ${total} * 0\n)\n/\n(${total} > 0)`;
-}
-
-/** A percentile of a histogram by `by`, only where requests were observed (an idle series would give NaN). */
-export function quantile(q: number, histogram: string, by: string, selector: string): string {
-  return (
-    `histogram_quantile(${q}, sum by (${by}, le) (rate(${histogram}_bucket{${selector}}[$__rate_interval]))\n` +
-    `  and on (${by}) (sum by (${by}) (rate(${histogram}_count{${selector}}[$__rate_interval])) > 0))`
-  );
-}
-
-/** A data link from a series (or cell) with a `job` label to that service's dashboard, same time range. */
-export function serviceLink(query = ''): DashboardLinkBuilder {
-  return new DashboardLinkBuilder('Service dashboard: ${__field.labels.job}').url(
-    `${dashboardUrl('service', `?var-service=\${__field.labels.job}${query}`)}&\${__url_time_range}`,
-  );
-}
+/** The overview's links have always read "Service dashboard: <job>"; keeping the wording keeps its JSON as it is. */
+const toService = (query?: string) => serviceLink({ query, title: 'Service dashboard: ${__field.labels.job}' });
 
 const slosLink = () => new DashboardLinkBuilder('SLOs dashboard').url(`${dashboardUrl('slos')}?\${__url_time_range}`);
-const lastValue = () => new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
 
 /**
  * RED overview of the shop's services: request rate, 5xx ratio and latency per service, the SLOs' budgets and burn
@@ -76,8 +49,8 @@ export function redOverview() {
             'Is traffic normal? Requests per second each service handles (probes and /metrics excluded): a drop means ' +
             'clients cannot reach it or upstream stopped calling, a spike explains saturation. Click a series for its Service dashboard.',
         },
-        prom(`sum by (job) (rate(${HTTP}_count{${SERVICE}}[$__rate_interval]))`, '{{job}}'),
-      ).dataLinks([serviceLink()]),
+        prom(`sum by (job) (${rate(`${HTTP}_count{${SERVICE}}`)})`, '{{job}}'),
+      ).dataLinks([toService()]),
     )
     .withPanel(
       timeseries(
@@ -86,15 +59,15 @@ export function redOverview() {
           unit: 'percentunit',
           description:
             'Which service fails its requests? Share answered with a 5xx (4xx are client mistakes and do not count). ' +
-            `The line is the HttpErrorRatioHigh alert threshold (${ERROR_RATIO_ALERT * 100}%). The first service to fail ` +
+            `The line is the HttpErrorRatioHigh alert threshold (${THRESHOLDS.httpErrorRatio * 100}%). The first service to fail ` +
             'is usually the cause, the gateway shows the impact.',
         },
-        prom(errorRatio('job', SERVICE), '{{job}}'),
+        prom(errorRatio(['job'], SERVICE), '{{job}}'),
       )
-        .thresholds(thresholds([ERROR_RATIO_ALERT, 'red']))
+        .thresholds(thresholds([THRESHOLDS.httpErrorRatio, 'red']))
         .thresholdsStyle(thresholdLines())
         .min(0)
-        .dataLinks([serviceLink()]),
+        .dataLinks([toService()]),
     )
     .withPanel(
       timeseries(
@@ -103,14 +76,14 @@ export function redOverview() {
           unit: 's',
           description:
             'Which service is slow? 99th (and 50th) percentile of request duration; the line is the HttpLatencyHigh alert ' +
-            `threshold (${P99_LATENCY_ALERT * 1000} ms). The dots are exemplars: click one to open that request's trace.`,
+            `threshold (${THRESHOLDS.httpLatencyP99 * 1000} ms). The dots are exemplars: click one to open that request's trace.`,
         },
-        prom(quantile(0.99, HTTP, 'job', SERVICE), '{{job}} p99', { exemplar: true }),
-        prom(quantile(0.5, HTTP, 'job', SERVICE), '{{job}} p50'),
+        prom(quantile(0.99, HTTP, ['job'], SERVICE, 'buckets'), '{{job}} p99', { exemplar: true }),
+        prom(quantile(0.5, HTTP, ['job'], SERVICE, 'buckets'), '{{job}} p50'),
       )
-        .thresholds(thresholds([P99_LATENCY_ALERT, 'red']))
+        .thresholds(thresholds([THRESHOLDS.httpLatencyP99, 'red']))
         .thresholdsStyle(thresholdLines())
-        .dataLinks([serviceLink()]),
+        .dataLinks([toService()]),
     )
     .withRow(new RowBuilder('SLO status'))
     .withPanel(
@@ -220,8 +193,8 @@ export function redOverview() {
             'Which routes carry the traffic, and did one change? Requests per second per route template (never raw paths, ' +
             'so the series stay few). Click a series for the Service dashboard filtered to that route.',
         },
-        prom(`sum by (job, http_route) (rate(${HTTP}_count{${SERVICE}}[$__rate_interval]))`, '{{job}} {{http_route}}'),
-      ).dataLinks([serviceLink('&var-route=${__field.labels.http_route:percentencode}')]),
+        prom(`sum by (job, http_route) (${rate(`${HTTP}_count{${SERVICE}}`)})`, '{{job}} {{http_route}}'),
+      ).dataLinks([toService(ROUTE)]),
     )
     .withPanel(
       timeseries(
@@ -233,10 +206,10 @@ export function redOverview() {
             '(or rate limiting, 429), 5xx our own (502/504 from the gateway are upstream failures).',
         },
         prom(
-          `sum by (job, http_route, http_response_status_code) (rate(${HTTP}_count{${SERVICE}, http_response_status_code=~"[45].."}[$__rate_interval]))`,
+          `sum by (job, http_route, http_response_status_code) (${rate(`${HTTP}_count{${SERVICE}, http_response_status_code=~"[45].."}`)})`,
           '{{job}} {{http_route}} {{http_response_status_code}}',
         ),
-      ).dataLinks([serviceLink('&var-route=${__field.labels.http_route:percentencode}')]),
+      ).dataLinks([toService(ROUTE)]),
     )
     .withPanel(
       timeseries(
@@ -245,12 +218,12 @@ export function redOverview() {
           unit: 's',
           description:
             'Which route is slow? 99th percentile of request duration per route, with exemplars linking to traces; the ' +
-            `line is the HttpLatencyHigh threshold (${P99_LATENCY_ALERT * 1000} ms).`,
+            `line is the HttpLatencyHigh threshold (${THRESHOLDS.httpLatencyP99 * 1000} ms).`,
         },
-        prom(quantile(0.99, HTTP, 'job, http_route', SERVICE), '{{job}} {{http_route}}', { exemplar: true }),
+        prom(quantile(0.99, HTTP, ['job', 'http_route'], SERVICE, 'buckets'), '{{job}} {{http_route}}', { exemplar: true }),
       )
-        .thresholds(thresholds([P99_LATENCY_ALERT, 'red']))
+        .thresholds(thresholds([THRESHOLDS.httpLatencyP99, 'red']))
         .thresholdsStyle(thresholdLines())
-        .dataLinks([serviceLink('&var-route=${__field.labels.http_route:percentencode}')]),
+        .dataLinks([toService(ROUTE)]),
     );
 }

@@ -1,24 +1,15 @@
 import { QueryVariableBuilder, RowBuilder, VariableRefresh } from '@grafana/grafana-foundation-sdk/dashboard';
-import { metrics, runtimeMetrics } from '@lookout/telemetry/contract';
-import { DS, lookoutDashboard, prom, timeseries } from '../panels.js';
-import { alertThreshold, rate, ratio, serviceLink, thresholdLine } from './dependencies.js';
-
-/** A runtime metric's name, checked against the telemetry contract (prom-client's default metrics). */
-function rt(name: string): string {
-  const spec = runtimeMetrics.find((s) => s.name === name);
-  if (spec === undefined) throw new Error(`${name} is not a runtime metric of the telemetry contract`);
-  return spec.name;
-}
+import { THRESHOLDS } from '@lookout/alerts';
+import { metrics } from '@lookout/telemetry/contract';
+import { DS, lookoutDashboard, prom, serviceLink, thresholdLine, timeseries } from '../panels.js';
+import { rate, ratio, runtimeMetric } from '../promql.js';
 
 const HEAP_LIMIT = metrics.nodejsHeapSizeLimit.name;
 const SEL = 'job=~"$service", instance=~"$instance"';
 const BY = 'job, instance';
 const LEGEND = '{{job}} {{instance}}';
 /** A gauge per selected instance. */
-const perInstance = (name: string) => `max by (${BY}) (${rt(name)}{${SEL}})`;
-
-const eventLoopLag = alertThreshold('EventLoopLagHigh');
-const memoryNearLimit = alertThreshold('ProcessMemoryNearLimit');
+const perInstance = (name: string) => `max by (${BY}) (${runtimeMetric(name)}{${SEL}})`;
 
 /** Event-loop delay statistics besides the alerting p99. */
 const LAG_STATS = [
@@ -69,11 +60,11 @@ export function runtimeDashboard() {
           title: 'Event-loop delay p99',
           unit: 's',
           span: 12,
-          description: `Is an instance too busy to serve requests on time? 99th percentile of the event-loop delay per instance: every request on it waits at least this long. Over ${eventLoopLag * 1000} ms for 5 minutes fires EventLoopLagHigh (CPU-bound work, a synchronous loop, GC pressure).`,
+          description: `Is an instance too busy to serve requests on time? 99th percentile of the event-loop delay per instance: every request on it waits at least this long. Over ${THRESHOLDS.eventLoopLagP99 * 1000} ms for 5 minutes fires EventLoopLagHigh (CPU-bound work, a synchronous loop, GC pressure).`,
         },
         prom(perInstance('nodejs_eventloop_lag_p99_seconds'), LEGEND),
       ),
-      eventLoopLag,
+      THRESHOLDS.eventLoopLagP99,
     ).dataLinks([serviceLink()]),
   );
   builder.withPanel(
@@ -107,11 +98,11 @@ export function runtimeDashboard() {
         {
           title: 'Heap used / limit',
           unit: 'percentunit',
-          description: `How close is each instance to running out of heap? Heap used divided by V8's heap limit; over ${memoryNearLimit * 100}% for 10 minutes fires ProcessMemoryNearLimit (GC slows everything down first, then the process crashes).`,
+          description: `How close is each instance to running out of heap? Heap used divided by V8's heap limit; over ${THRESHOLDS.heapUsedRatio * 100}% for 10 minutes fires ProcessMemoryNearLimit (GC slows everything down first, then the process crashes).`,
         },
         prom(ratio(perInstance('nodejs_heap_size_used_bytes'), `max by (${BY}) (${HEAP_LIMIT}{${SEL}})`), LEGEND),
       ),
-      memoryNearLimit,
+      THRESHOLDS.heapUsedRatio,
     )
       .min(0)
       .max(1),
@@ -135,7 +126,7 @@ export function runtimeDashboard() {
         span: 12,
         description: 'Which part of the heap grows? Old space growing steadily is retained objects (a leak); new space churn is short-lived garbage. Summed over the selected instances of each service.',
       },
-      prom(`sum by (job, space) (${rt('nodejs_heap_space_size_used_bytes')}{${SEL}})`, '{{job}} {{space}}'),
+      prom(`sum by (job, space) (${runtimeMetric('nodejs_heap_space_size_used_bytes')}{${SEL}})`, '{{job}} {{space}}'),
     ),
   );
   builder.withPanel(
@@ -146,7 +137,7 @@ export function runtimeDashboard() {
         span: 12,
         description: 'Did an instance restart (crash, out of memory, deploy)? Time since the process started; a drop to 0 is a restart.',
       },
-      prom(`max by (${BY}) (time() - ${rt('process_start_time_seconds')}{${SEL}})`, LEGEND),
+      prom(`max by (${BY}) (time() - ${runtimeMetric('process_start_time_seconds')}{${SEL}})`, LEGEND),
     ),
   );
 
@@ -158,7 +149,7 @@ export function runtimeDashboard() {
         unit: 'percentunit',
         description: 'Is an instance CPU-bound? CPU time (user and system) per second of wall time, per instance: near 1 is one core saturated, which a Node process, single-threaded for JavaScript, cannot exceed by much.',
       },
-      prom(`sum by (${BY}) (${rate(`${rt('process_cpu_seconds_total')}{${SEL}}`)})`, LEGEND),
+      prom(`sum by (${BY}) (${rate(`${runtimeMetric('process_cpu_seconds_total')}{${SEL}}`)})`, LEGEND),
     ),
   );
   builder.withPanel(
@@ -168,13 +159,13 @@ export function runtimeDashboard() {
         unit: 'percentunit',
         description: 'Is garbage collection eating the event loop? Share of wall time spent collecting, per instance and GC kind (major = mark-sweep-compact pauses, minor = scavenges).',
       },
-      prom(`sum by (${BY}, kind) (${rate(`${rt('nodejs_gc_duration_seconds')}_sum{${SEL}}`)})`, `${LEGEND} {{kind}}`),
+      prom(`sum by (${BY}, kind) (${rate(`${runtimeMetric('nodejs_gc_duration_seconds')}_sum{${SEL}}`)})`, `${LEGEND} {{kind}}`),
     ),
   );
   builder.withPanel(
     timeseries(
       { title: 'Garbage collections per second by kind', unit: 'ops', description: 'Is the process allocating faster than usual? Collections per second per instance and GC kind.' },
-      prom(`sum by (${BY}, kind) (${rate(`${rt('nodejs_gc_duration_seconds')}_count{${SEL}}`)})`, `${LEGEND} {{kind}}`),
+      prom(`sum by (${BY}, kind) (${rate(`${runtimeMetric('nodejs_gc_duration_seconds')}_count{${SEL}}`)})`, `${LEGEND} {{kind}}`),
     ),
   );
 
@@ -193,7 +184,7 @@ export function runtimeDashboard() {
   builder.withPanel(
     timeseries(
       { title: 'Active resources by type', unit: 'short', description: 'What leaks? Resources keeping the event loop alive by type (TCPSocketWrap, Timeout, FSReqCallback, …), summed over the selected instances of each service.' },
-      prom(`sum by (job, type) (${rt('nodejs_active_resources')}{${SEL}})`, '{{job}} {{type}}'),
+      prom(`sum by (job, type) (${runtimeMetric('nodejs_active_resources')}{${SEL}})`, '{{job}} {{type}}'),
     ),
   );
   builder.withPanel(

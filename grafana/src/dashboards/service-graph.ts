@@ -1,6 +1,6 @@
-import { DashboardLinkBuilder, QueryVariableBuilder, RowBuilder, VariableRefresh } from '@grafana/grafana-foundation-sdk/dashboard';
-import { DS, dashboardUrl, lookoutDashboard, nodeGraph, prom, serviceMap, timeseries } from '../panels.js';
-import { exploreLink, orZero, quantile, rate, ratio } from './dependencies.js';
+import { QueryVariableBuilder, RowBuilder, VariableRefresh } from '@grafana/grafana-foundation-sdk/dashboard';
+import { DS, exploreLink, lookoutDashboard, nodeGraph, prom, serviceLink, serviceMap, timeseries } from '../panels.js';
+import { orZero, quantile, rate, ratio } from '../promql.js';
 
 /**
  * Series of Tempo's metrics generator (tempo/tempo.yaml: processors service-graphs and span-metrics, default
@@ -25,8 +25,8 @@ const ENTRY = 'span_kind=~"SPAN_KIND_SERVER|SPAN_KIND_CONSUMER", service=~"$serv
 const edges = (metric: string, extra = '') =>
   EDGE_SIDES.map((side) => `sum by (${EDGE}${extra}) (${rate(`${metric}{${side}=~"$service"}`)})`).join(' or ');
 
-const toService = (label: string) =>
-  new DashboardLinkBuilder(`Service dashboard of \${__field.labels.${label}}`).url(dashboardUrl('service', `?var-service=\${__field.labels.${label}}&\${__url_time_range}`));
+/** Tempo names services in other labels than `job`: `server` and `client` on edges, `service` on span metrics. */
+const toService = (label: string) => serviceLink({ service: `\${__field.labels.${label}}` });
 
 /**
  * Who calls whom, from traces: Tempo's service map, then the rate, errors and latency of each edge (service-graph

@@ -1,36 +1,36 @@
-import { BigValueGraphMode, BigValueTextMode, ReduceDataOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
-import {
-  DashboardLinkBuilder,
-  MappingType,
-  QueryVariableBuilder,
-  RowBuilder,
-  VariableRefresh,
-  VariableSort,
-} from '@grafana/grafana-foundation-sdk/dashboard';
+import { BigValueGraphMode, BigValueTextMode } from '@grafana/grafana-foundation-sdk/common';
+import { DashboardLinkBuilder, QueryVariableBuilder, RowBuilder, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
 import { THRESHOLDS } from '@lookout/alerts';
-import { metrics, runtimeMetrics } from '@lookout/telemetry/contract';
-import { dashboardUrl, DS, logs, loki, lookoutDashboard, prom, stat, table, thresholds, timeseries, traceql } from '../panels.js';
-import { ERROR_RATIO_ALERT, errorRatio, HTTP, P99_LATENCY_ALERT, quantile } from './red-overview.js';
-import { floorThresholds, thresholdLines } from './slos.js';
+import { metrics } from '@lookout/telemetry/contract';
+import {
+  dashboardUrl,
+  DS,
+  floorThresholds,
+  lastValue,
+  logs,
+  loki,
+  lookoutDashboard,
+  prom,
+  stat,
+  table,
+  thresholdLines,
+  thresholds,
+  timeseries,
+  traceql,
+  UP_DOWN,
+} from '../panels.js';
+import { errorRatio, HTTP, quantile, rate, runtimeMetric } from '../promql.js';
 
 const m = metrics;
 /** Every series of the selected service; the RED panels also keep to the selected routes. */
 const JOB = 'job="$service"';
 const ROUTES = `${JOB}, http_route=~"$route"`;
 
-/** A runtime metric's name, checked against the contract (prom-client's defaults are declared there too). */
-function runtimeMetric(name: string): string {
-  if (!runtimeMetrics.some((metric) => metric.name === name)) throw new Error(`${name} is not in the telemetry contract`);
-  return name;
-}
 const PROCESS_START = runtimeMetric('process_start_time_seconds');
 
-/** Threshold of the CacheHitRatioLow alert, from the alert code. */
-const CACHE_HIT_RATIO_ALERT = THRESHOLDS.cacheHitRatio;
 /** The TraceQL duration of a "slow" span: the gateway latency SLO's threshold (300 ms). */
 const SLOW = '300ms';
 
-const lastValue = () => new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
 const link = (title: string, url: string) => new DashboardLinkBuilder(title).url(url);
 const dependenciesLink = () => link('Dependencies dashboard', `${dashboardUrl('dependencies')}?\${__url_time_range}`);
 
@@ -80,7 +80,7 @@ export function serviceDashboard() {
             'Is $service getting its usual traffic, and on which routes? Requests per second per route template (probes ' +
             'and /metrics excluded). A drop to zero means its callers cannot reach it.',
         },
-        prom(`sum by (http_route) (rate(${HTTP}_count{${ROUTES}}[$__rate_interval]))`, '{{http_route}}'),
+        prom(`sum by (http_route) (${rate(`${HTTP}_count{${ROUTES}}`)})`, '{{http_route}}'),
       ),
     )
     .withPanel(
@@ -90,11 +90,11 @@ export function serviceDashboard() {
           unit: 'percentunit',
           description:
             'Which routes of $service fail? Share of requests answered with a 5xx, per route (0 while none fails). The ' +
-            `line is the HttpErrorRatioHigh alert threshold (${ERROR_RATIO_ALERT * 100}%).`,
+            `line is the HttpErrorRatioHigh alert threshold (${THRESHOLDS.httpErrorRatio * 100}%).`,
         },
-        prom(errorRatio('http_route', ROUTES), '{{http_route}}'),
+        prom(errorRatio(['http_route'], ROUTES), '{{http_route}}'),
       )
-        .thresholds(thresholds([ERROR_RATIO_ALERT, 'red']))
+        .thresholds(thresholds([THRESHOLDS.httpErrorRatio, 'red']))
         .thresholdsStyle(thresholdLines())
         .min(0),
     )
@@ -108,7 +108,7 @@ export function serviceDashboard() {
             'gateway: an upstream failed), 4xx client mistakes, 429 rate limiting, 499 clients that gave up.',
         },
         prom(
-          `sum by (http_response_status_code) (rate(${HTTP}_count{${ROUTES}}[$__rate_interval]))`,
+          `sum by (http_response_status_code) (${rate(`${HTTP}_count{${ROUTES}}`)})`,
           '{{http_response_status_code}}',
         ),
       ),
@@ -120,13 +120,13 @@ export function serviceDashboard() {
           unit: 's',
           description:
             'Are the slowest requests of $service too slow, and on which route? 99th percentile of request duration; ' +
-            `the line is the HttpLatencyHigh alert threshold (${P99_LATENCY_ALERT * 1000} ms). Click an exemplar dot to ` +
+            `the line is the HttpLatencyHigh alert threshold (${THRESHOLDS.httpLatencyP99 * 1000} ms). Click an exemplar dot to ` +
             'open the trace of that request.',
           span: 12,
         },
-        prom(quantile(0.99, HTTP, 'http_route', ROUTES), '{{http_route}} p99', { exemplar: true }),
+        prom(quantile(0.99, HTTP, ['http_route'], ROUTES, 'buckets'), '{{http_route}} p99', { exemplar: true }),
       )
-        .thresholds(thresholds([P99_LATENCY_ALERT, 'red']))
+        .thresholds(thresholds([THRESHOLDS.httpLatencyP99, 'red']))
         .thresholdsStyle(thresholdLines()),
     )
     .withPanel(
@@ -139,7 +139,7 @@ export function serviceDashboard() {
             'the p99, every request got slower (a dependency, CPU); when only the p99 rises, a few requests are stuck.',
           span: 12,
         },
-        prom(quantile(0.5, HTTP, 'http_route', ROUTES), '{{http_route}} p50', { exemplar: true }),
+        prom(quantile(0.5, HTTP, ['http_route'], ROUTES, 'buckets'), '{{http_route}} p50', { exemplar: true }),
       ),
     )
     .withRow(new RowBuilder('Dependencies of $service'))
@@ -157,12 +157,7 @@ export function serviceDashboard() {
         prom(`min by (dependency_name) (${m.dependencyUp.name}{${JOB}})`, '{{dependency_name}}'),
       )
         .thresholds(floorThresholds([1, 'green']))
-        .mappings([
-          {
-            type: MappingType.ValueToText,
-            options: { '0': { text: 'down', color: 'red', index: 0 }, '1': { text: 'up', color: 'green', index: 1 } },
-          },
-        ])
+        .mappings(UP_DOWN)
         .reduceOptions(lastValue())
         .textMode(BigValueTextMode.ValueAndName)
         .graphMode(BigValueGraphMode.None)
@@ -178,7 +173,7 @@ export function serviceDashboard() {
             'with exemplars to their traces. Empty for a service without Postgres (the gateway).',
           span: 6,
         },
-        prom(quantile(0.99, m.dbClientOperationDuration.name, 'db_operation_name', JOB), '{{db_operation_name}}', {
+        prom(quantile(0.99, m.dbClientOperationDuration.name, ['db_operation_name'], JOB, 'buckets'), '{{db_operation_name}}', {
           exemplar: true,
         }),
       ).links([dependenciesLink()]),
@@ -214,16 +209,16 @@ export function serviceDashboard() {
           unit: 'percentunit',
           description:
             'Is the cache absorbing the reads of $service, or is Postgres taking them? Share of cache look-ups that hit; ' +
-            `the line is the CacheHitRatioLow alert threshold (${CACHE_HIT_RATIO_ALERT * 100}%). Only the catalog has a cache.`,
+            `the line is the CacheHitRatioLow alert threshold (${THRESHOLDS.cacheHitRatio * 100}%). Only the catalog has a cache.`,
           span: 6,
         },
         prom(
-          `sum by (cache_name) (rate(${m.cacheRequests.name}{${JOB}, cache_result="hit"}[$__rate_interval]))\n` +
-            `/\n(sum by (cache_name) (rate(${m.cacheRequests.name}{${JOB}}[$__rate_interval])) > 0)`,
+          `sum by (cache_name) (${rate(`${m.cacheRequests.name}{${JOB}, cache_result="hit"}`)})\n` +
+            `/\n(sum by (cache_name) (${rate(`${m.cacheRequests.name}{${JOB}}`)}) > 0)`,
           '{{cache_name}}',
         ),
       )
-        .thresholds(floorThresholds([CACHE_HIT_RATIO_ALERT, 'green']))
+        .thresholds(floorThresholds([THRESHOLDS.cacheHitRatio, 'green']))
         .thresholdsStyle(thresholdLines())
         .min(0)
         .max(1)

@@ -1,12 +1,7 @@
-import {
-  BigValueGraphMode,
-  GraphThresholdsStyleConfigBuilder,
-  GraphThresholdsStyleMode,
-  ReduceDataOptionsBuilder,
-} from '@grafana/grafana-foundation-sdk/common';
-import { DashboardLinkBuilder, RowBuilder, ThresholdsConfigBuilder, ThresholdsMode, type Threshold } from '@grafana/grafana-foundation-sdk/dashboard';
+import { BigValueGraphMode } from '@grafana/grafana-foundation-sdk/common';
+import { DashboardLinkBuilder, RowBuilder, type ThresholdsConfigBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { BURN_RATES, DASHBOARDS, SLOS, sloRecordingRules, WINDOWS } from '@lookout/alerts';
-import { dashboardUrl, lookoutDashboard, prom, stat, thresholds, timeseries } from '../panels.js';
+import { dashboardUrl, floorThresholds, lastValue, lookoutDashboard, prom, serviceLink, stat, thresholdLines, thresholds, timeseries } from '../panels.js';
 
 type Slo = (typeof SLOS)[number];
 type Severity = (typeof BURN_RATES)[number]['severity'];
@@ -15,7 +10,7 @@ type Severity = (typeof BURN_RATES)[number]['severity'];
  * The name of one of an SLO's recorded series, checked against the recording rules the alert code generates: a
  * renamed rule fails the dashboard generation instead of leaving an empty panel.
  */
-export function recorded(name: string, slo: Slo = SLOS[0] as Slo): string {
+function recorded(name: string, slo: Slo = SLOS[0] as Slo): string {
   if (!sloRecordingRules(slo).some((rule) => rule.record === name)) throw new Error(`no SLO recording rule ${name}`);
   return name;
 }
@@ -36,12 +31,6 @@ const budgetOf = (slo: Slo) => Number((1 - slo.objective).toPrecision(6));
 const sel = (slo: Slo) => `{slo="${slo.name}"}`;
 const percent = (ratio: number) => `${Number((ratio * 100).toPrecision(6))}%`;
 
-/** Thresholds where low values are bad: red below the first step, then each step's colour from its value up. */
-export function floorThresholds(...steps: [number, 'orange' | 'green'][]): ThresholdsConfigBuilder {
-  const all: Threshold[] = [{ value: null, color: 'red' }, ...steps.map(([value, color]) => ({ value, color }))];
-  return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(all);
-}
-
 /** Red once the 30-day budget is spent, orange while less than a quarter of it is left. */
 export const budgetRemainingThresholds = () => floorThresholds([0, 'orange'], [0.25, 'green']);
 
@@ -60,20 +49,13 @@ export function burnRateRule(severity: Severity): string {
     .join(', or ');
 }
 
-/** Draws the thresholds of a time series as lines. */
-export const thresholdLines = () => new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Line);
-
-const lastValue = () => new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
-
 /** Where to go from an SLO: its own dashboard when it has one, else the Service dashboard of its service. */
 function sloLink(slo: Slo): DashboardLinkBuilder {
   const own = (Object.keys(DASHBOARDS) as (keyof typeof DASHBOARDS)[]).find((key) => DASHBOARDS[key] === slo.dashboardUid);
   if (own !== undefined && own !== 'slos') {
     return new DashboardLinkBuilder(`${slo.name}: its dashboard`).url(`${dashboardUrl(own)}?\${__url_time_range}`);
   }
-  return new DashboardLinkBuilder(`Service dashboard: ${slo.service}`).url(
-    `${dashboardUrl('service', `?var-service=${slo.service}`)}&\${__url_time_range}`,
-  );
+  return serviceLink({ service: slo.service, title: `Service dashboard: ${slo.service}` });
 }
 
 /** The row of one SLO: budget, compliance, burn rates against the alert factors, the SLI over every window. */

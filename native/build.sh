@@ -19,8 +19,9 @@ cache="${LOOKOUT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lookout}"
 export GOFLAGS="${GOFLAGS:--p=2}"
 export CGO_ENABLED=0
 
-# pint is not part of the stack: it lints the alert rules in the tests, cached the same way.
-all=(alertmanager prometheus otelcol loki tempo pint)
+# pint and compose are not part of the stack: the tests lint the alert rules with pint and validate
+# docker-compose.yml with the real Compose CLI (`docker-compose config` needs no engine); cached the same way.
+all=(alertmanager prometheus otelcol loki tempo pint compose)
 
 bindir() { # component version
   echo "$cache/bin/$1-$2"
@@ -98,6 +99,11 @@ build_pint() {
   build_wrapper "$1" pint github.com/cloudflare/pint/cmd/pint pint "-X main.version=$2"
 }
 
+build_compose() {
+  build_wrapper "$1" compose github.com/docker/compose/v2/cmd docker-compose \
+    "-X github.com/docker/compose/v2/internal.Version=v$2"
+}
+
 if [ "${1:-}" = "--print-dir" ]; then
   for c in "${all[@]}"; do
     v_var="$(echo "$c" | tr 'a-z-' 'A-Z_')_VERSION"
@@ -126,6 +132,7 @@ for c in "${components[@]}"; do
     loki) build_into loki "$LOKI_VERSION" loki build_loki ;;
     tempo) build_into tempo "$TEMPO_VERSION-$TEMPO_COMMIT" tempo build_tempo ;;
     pint) build_into pint "$PINT_VERSION" pint build_pint ;;
+    compose) build_into compose "$COMPOSE_VERSION" docker-compose build_compose ;;
     *) echo "unknown component: $c (one of: ${all[*]})" >&2; exit 2 ;;
   esac
 done

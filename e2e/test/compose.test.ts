@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { describe, it } from 'node:test';
-import { programs, REPO, stackSettings, versions, type BinaryDirs } from '@lookout/native-stack';
+import { before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { ensureBinaries, programs, REPO, stackSettings, versions, type BinaryDirs } from '@lookout/native-stack';
 import { infraOf, portVariable, serviceDependencies, services as model } from '@lookout/stack';
 import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
@@ -16,6 +18,8 @@ interface ComposeService {
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { disable?: boolean };
+  restart?: string;
+  command?: string[];
   mem_limit?: string;
   profiles?: string[];
 }
@@ -63,6 +67,7 @@ describe('docker-compose.yml', () => {
       rabbitmq: `rabbitmq:${pins.RABBITMQ_VERSION ?? ''}-management`,
       'postgres-exporter': `quay.io/prometheuscommunity/postgres-exporter:v${pins.POSTGRES_EXPORTER_VERSION ?? ''}`,
       'redis-exporter': `oliver006/redis_exporter:v${pins.REDIS_EXPORTER_VERSION ?? ''}`,
+      'otelcol-volume-init': `busybox:${pins.BUSYBOX_VERSION ?? ''}`,
       'otel-collector': `otel/opentelemetry-collector-contrib:${pins.OTELCOL_VERSION ?? ''}`,
       prometheus: `prom/prometheus:v${pins.PROMETHEUS_VERSION ?? ''}`,
       alertmanager: `prom/alertmanager:v${pins.ALERTMANAGER_VERSION ?? ''}`,
@@ -90,26 +95,36 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('runs the same services as the native stack, plus Grafana', () => {
-    assert.deepEqual(Object.keys(services).sort(), [...native.map((p) => p.name), 'grafana'].sort());
+  it('runs the same services as the native stack, plus Grafana and the collector volume\'s one-shot', () => {
+    assert.deepEqual(Object.keys(services).sort(), [...native.map((p) => p.name), 'grafana', 'otelcol-volume-init'].sort());
   });
 
-  it('publishes the native stack\'s ports, overridable by the same variables', () => {
+  it('publishes only the public edge and Grafana, on BIND_ADDRESS (127.0.0.1), with the native stack\'s port variables', () => {
     const settings = stackSettings({});
-    const expected: Record<string, [string, number]> = {
-      postgres: ['POSTGRES_PORT', settings.ports.postgres],
-      redis: ['REDIS_PORT', settings.ports.redis],
-      rabbitmq: ['RABBITMQ_PORT', settings.ports.rabbitmq],
-      'otel-collector': ['OTELCOL_GRPC_PORT', settings.ports.otelcolGrpc],
-      prometheus: ['PROMETHEUS_PORT', settings.ports.prometheus],
-      alertmanager: ['ALERTMANAGER_PORT', settings.ports.alertmanager],
-      loki: ['LOKI_PORT', settings.ports.loki],
-      tempo: ['TEMPO_PORT', settings.ports.tempo],
-      ...Object.fromEntries(model.map((m) => [m.name, [portVariable(m.name), settings.servicePorts[m.name] ?? 0]])),
+    const published = Object.entries(services).filter(([, svc]) => (svc.ports ?? []).length > 0).map(([name]) => name);
+    const edge = model.filter((m) => m.public === true).map((m) => m.name);
+    assert.deepEqual(published.sort(), [...edge, 'grafana'].sort());
+    for (const m of model.filter((x) => x.public === true)) {
+      assert.deepEqual(services[m.name]?.ports, [`\${BIND_ADDRESS:-127.0.0.1}:\${${portVariable(m.name)}:-${settings.servicePorts[m.name] ?? 0}}:${m.port}`]);
+    }
+    assert.deepEqual(services.grafana?.ports, ['${BIND_ADDRESS:-127.0.0.1}:${GRAFANA_PORT:-3000}:3000']);
+  });
+
+  it('publishes the UIs only through compose.uis.yml, on BIND_ADDRESS, overridable by the native stack\'s variables', () => {
+    const uis = (parse(readFileSync(path.join(REPO, 'compose.uis.yml'), 'utf8')) as { services: Record<string, ComposeService> }).services;
+    const settings = stackSettings({});
+    const expected: Record<string, [string, number, number][]> = {
+      prometheus: [['PROMETHEUS_PORT', settings.ports.prometheus, 9090]],
+      alertmanager: [['ALERTMANAGER_PORT', settings.ports.alertmanager, 9093]],
+      loki: [['LOKI_PORT', settings.ports.loki, 3100]],
+      tempo: [['TEMPO_PORT', settings.ports.tempo, 3200]],
+      rabbitmq: [['RABBITMQ_MANAGEMENT_PORT', 15672, 15672]],
+      'otel-collector': [['OTELCOL_GRPC_PORT', settings.ports.otelcolGrpc, 4317], ['OTELCOL_HTTP_PORT', settings.ports.otelcolHttp, 4318]],
     };
-    for (const [name, [variable, port]] of Object.entries(expected)) {
-      const published = services[name]?.ports ?? [];
-      assert.ok(published.some((p) => p.startsWith(`\${${variable}:-${port}}:`)), `${name}: ${published.join(', ')}`);
+    assert.deepEqual(Object.keys(uis).sort(), Object.keys(expected).sort());
+    for (const [name, ports] of Object.entries(expected)) {
+      assert.ok(name in services, `compose.uis.yml publishes ${name}, which docker-compose.yml does not run`);
+      assert.deepEqual(uis[name]?.ports, ports.map(([v, port, inner]) => `\${BIND_ADDRESS:-127.0.0.1}:\${${v}:-${port}}:${inner}`), name);
     }
   });
 
@@ -134,6 +149,19 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('probes Loki with nothing (its image is distroless) and lets nothing wait for it to be healthy', () => {
+    assert.equal(services.loki?.healthcheck?.disable, true);
+    for (const [name, service] of Object.entries(services)) assert.notEqual(service.depends_on?.loki?.condition, 'service_healthy', name);
+  });
+
+  it('restarts the infrastructure and the backends after a crash, and gives the collector\'s queue volume to its uid first', () => {
+    for (const name of ['postgres', 'redis', 'rabbitmq', 'otel-collector', 'prometheus', 'alertmanager', 'loki', 'tempo', 'grafana']) {
+      assert.equal(services[name]?.restart, 'unless-stopped', name);
+    }
+    assert.deepEqual(services['otel-collector']?.depends_on?.['otelcol-volume-init'], { condition: 'service_completed_successfully' });
+    assert.match((services['otelcol-volume-init']?.command ?? []).join(' '), /^chown -R 10001:10001 \/var\/lib\/otelcol$/);
+  });
+
   it('orders start-up with healthchecks and bounds every container\'s memory', () => {
     for (const [name, service] of Object.entries(services)) {
       assert.ok(service.mem_limit !== undefined, `${name} has no memory limit`);
@@ -154,5 +182,66 @@ describe('docker-compose.yml', () => {
       .map((line) => line.split('=')[0] as string);
     assert.ok(small.length > 5);
     for (const name of small) assert.ok(text.includes(`\${${name}:-`), `small.env sets ${name}, which compose never reads`);
+  });
+});
+
+/** What `docker-compose config --format json` prints of a service (the normalized model), as far as asserted. */
+interface NormalizedService {
+  image?: string;
+  ports?: { host_ip?: string; published?: string; target: number }[];
+  mem_limit?: string | number;
+  healthcheck?: { disable?: boolean; test?: string[] };
+  depends_on?: Record<string, { condition: string }>;
+  environment?: Record<string, string | null>;
+}
+
+/**
+ * The real Compose CLI (built from the Go module proxy, native/wrappers/compose) reads the file as `docker compose up`
+ * would, interpolation and env files included; `config` needs no engine. Its normalized output is what is asserted.
+ */
+describe('docker-compose.yml through the Compose CLI', { timeout: 30 * 60 * 1000 }, () => {
+  let composeBin = '';
+  const exec = promisify(execFile);
+
+  before(async () => {
+    composeBin = path.join((await ensureBinaries((line) => process.stderr.write(`# ${line}\n`))).compose, 'docker-compose');
+  }, { timeout: 30 * 60 * 1000 });
+
+  const config = async (files: string[], envFiles: string[], env: Record<string, string> = {}) => {
+    const args = [...envFiles.flatMap((f) => ['--env-file', f]), ...files.flatMap((f) => ['-f', f]), 'config', '--format', 'json'];
+    const { stdout } = await exec(composeBin, args, { cwd: REPO, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+    return (JSON.parse(stdout) as { services: Record<string, NormalizedService> }).services;
+  };
+
+  for (const [label, envFiles] of [['default', []], ['small.env', ['versions.env', 'small.env']]] as const) {
+    it(`${label}: binds every published port to 127.0.0.1, bounds every container's memory, gates only on checks that exist`, async () => {
+      const normalized = await config(['docker-compose.yml'], [...envFiles]);
+      for (const [name, svc] of Object.entries(normalized)) {
+        for (const port of svc.ports ?? []) assert.equal(port.host_ip, '127.0.0.1', `${name} publishes ${port.target} on ${port.host_ip ?? 'all interfaces'}`);
+        assert.ok(Number(svc.mem_limit) > 0 || (typeof svc.mem_limit === 'string' && svc.mem_limit !== ''), `${name} has no memory limit`);
+        for (const [dep, { condition }] of Object.entries(svc.depends_on ?? {})) {
+          if (condition === 'service_healthy') {
+            const check = normalized[dep]?.healthcheck;
+            assert.ok(check !== undefined && check.disable !== true && (check.test ?? []).length > 0, `${name} waits for ${dep} to be healthy, which has no check`);
+          }
+        }
+        // Distroless and scratch images have no wget: only images known to carry busybox may use it.
+        const usesWget = (svc.healthcheck?.test ?? []).includes('wget');
+        if (usesWget) assert.match(svc.image ?? '', /^(prom\/|grafana\/(tempo|grafana):)/, `${name} probes with wget, which its image lacks`);
+      }
+      assert.deepEqual(Object.keys(normalized).filter((n) => (normalized[n]?.ports ?? []).length > 0).sort(), ['gateway', 'grafana']);
+    });
+  }
+
+  it('small.env really shrinks the memory limits, and BIND_ADDRESS moves the published ports', async () => {
+    const [normal, small] = await Promise.all([config(['docker-compose.yml'], []), config(['docker-compose.yml'], ['versions.env', 'small.env'])]);
+    const limit = (s: NormalizedService | undefined) => Number(s?.mem_limit ?? 0);
+    for (const name of ['postgres', 'redis', 'rabbitmq', 'prometheus', 'loki', 'tempo', 'grafana']) {
+      assert.ok(limit(small[name]) < limit(normal[name]), `${name}: ${limit(small[name])} vs ${limit(normal[name])}`);
+    }
+    const moved = await config(['docker-compose.yml', 'compose.uis.yml'], [], { BIND_ADDRESS: '10.1.2.3' });
+    const ips = Object.values(moved).flatMap((svc) => (svc.ports ?? []).map((p) => p.host_ip));
+    assert.ok(ips.length >= 8, `compose.uis.yml adds the UIs: ${ips.length} ports`);
+    assert.deepEqual([...new Set(ips)], ['10.1.2.3']);
   });
 });

@@ -24,7 +24,7 @@ export interface Program {
 }
 
 /** Directories of the built backend binaries, as native/build.sh reports them. */
-export type BinaryDirs = Record<'alertmanager' | 'prometheus' | 'otelcol' | 'loki' | 'tempo' | 'pint', string>;
+export type BinaryDirs = Record<'alertmanager' | 'prometheus' | 'otelcol' | 'loki' | 'tempo' | 'pint' | 'compose', string>;
 
 const local = (port: number) => `127.0.0.1:${port}`;
 
@@ -81,7 +81,10 @@ export function programs(s: StackSettings, bins: BinaryDirs, node: string): Prog
     },
     {
       name: 'redis',
-      command: ['redis-server', '--port', String(p.redis), '--bind', '127.0.0.1', '--dir', data('redis'), '--save', '60 1000', '--appendonly', 'no'],
+      command: [
+        'redis-server', '--port', String(p.redis), '--bind', '127.0.0.1', '--dir', data('redis'), '--save', '60 1000', '--appendonly', 'no',
+        '--maxmemory', '256mb', '--maxmemory-policy', 'allkeys-lru',
+      ],
       env: {},
       ready: { kind: 'tcp', port: p.redis },
       readyTimeout: 30,
@@ -134,7 +137,6 @@ export function programs(s: StackSettings, bins: BinaryDirs, node: string): Prog
         `--web.listen-address=${local(p.prometheus)}`,
         '--web.enable-remote-write-receiver',
         '--web.enable-otlp-receiver',
-        '--web.enable-lifecycle',
         '--enable-feature=exemplar-storage',
       ],
       env: {},
@@ -195,6 +197,8 @@ export function programs(s: StackSettings, bins: BinaryDirs, node: string): Prog
       command: [path.join(bins.otelcol, 'otelcol-lookout'), `--config=${path.join(REPO, 'otel-collector/config.yaml')}`],
       env: {
         OTELCOL_HEALTH_ENDPOINT: local(p.otelcolHealth),
+        OTELCOL_MEMORY_LIMIT_MIB: '400',
+        OTELCOL_MEMORY_SPIKE_MIB: '100',
         OTELCOL_STORAGE_DIR: data('otelcol'),
         OTELCOL_OTLP_GRPC_ENDPOINT: local(p.otelcolGrpc),
         OTELCOL_OTLP_HTTP_ENDPOINT: local(p.otelcolHttp),

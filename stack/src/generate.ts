@@ -7,8 +7,10 @@ export const REPO = path.resolve(__dirname, '../../..');
 
 const COMPOSE_HEADER = `
 The whole Lookout stack on Docker: \`docker compose up -d\`, then Grafana on http://localhost:3000 with live data
-from the steady load generator. Image tags come from versions.env (read through the .env link); published ports
-and memory limits can be overridden from the environment. Small laptop footprint (about half the memory):
+from the steady load generator. Image tags come from versions.env (read through the .env link); only the
+gateway and Grafana are published, on 127.0.0.1 unless BIND_ADDRESS says otherwise (compose.uis.yml adds the
+backends' UIs and the collector's OTLP ports); ports and memory limits can be overridden from the environment.
+Small laptop footprint (about half the memory):
   docker compose --env-file versions.env --env-file small.env up -d`;
 
 const GENERATED = (source: string) =>
@@ -45,7 +47,7 @@ export function composeFile(): string {
       },
       restart: 'unless-stopped',
       environment: serviceEnvironment(s, composeWiring),
-      ports: [`\${${portVariable(s.name)}:-${s.port}}:${s.port}`],
+      ...(s.public === true && { ports: [`\${BIND_ADDRESS:-127.0.0.1}:\${${portVariable(s.name)}:-${s.port}}:${s.port}`] }),
       healthcheck: {
         test: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${s.port}/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`],
         interval: '10s',
@@ -59,7 +61,7 @@ export function composeFile(): string {
     node.commentBefore = ` ${s.description}`;
     for (const pair of (node.get('depends_on') as YAMLMap).items) (pair.value as YAMLMap).flow = true;
     (node.get('build') as YAMLMap).flow = true;
-    (node.get('ports') as YAMLMap).flow = true;
+    if (s.public === true) (node.get('ports') as YAMLMap).flow = true;
     ((node.get('healthcheck') as YAMLMap).get('test') as YAMLMap).flow = true;
     const key = doc.createNode(s.name);
     key.spaceBefore = true;

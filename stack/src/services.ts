@@ -36,6 +36,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     name: 'gateway',
     description: 'the public edge: API keys or JWT, per-client rate limiting in Redis, routing to catalog and orders',
     port: 8080,
+    public: true,
     redis: true,
     calls: ['catalog', 'orders'],
     // The steady demo load uses one demo key; the default budget would throttle it.

@@ -15,6 +15,11 @@ export interface ServiceSpec {
   readonly calls: readonly string[];
   /** Services that must be ready before it starts, beyond the ones it calls. */
   readonly startsAfter?: readonly string[];
+  /**
+   * Reachable from outside the deployment (compose publishes its port, on BIND_ADDRESS): the public edge only.
+   * Every other service is reached through it, never around it.
+   */
+  readonly public?: boolean;
   /** Settings of its own that every deployment sets. */
   readonly env?: Readonly<Record<string, string>>;
 }

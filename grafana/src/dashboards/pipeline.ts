@@ -116,7 +116,7 @@ export function pipelineDashboard() {
       {
         title: 'Collector memory',
         unit: 'bytes',
-        description: 'How close is the collector to its memory limit (OTELCOL_MEMORY_LIMIT_MIB, 400 MiB by default)? Resident memory and Go heap in use; queues persist on disk, so a growing heap is batches in flight.',
+        description: 'How close is the collector to its memory limit (natively OTELCOL_MEMORY_LIMIT_MIB, 400 MiB; in compose 80% of the container limit)? Resident memory and Go heap in use; queues persist on disk, so a growing heap is batches in flight.',
       },
       prom(`max by (instance) (otelcol_process_memory_rss{${COLLECTOR}})`, '{{instance}} RSS'),
       prom(`max by (instance) (otelcol_process_runtime_heap_alloc_bytes{${COLLECTOR}})`, '{{instance}} heap'),

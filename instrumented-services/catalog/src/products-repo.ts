@@ -1,4 +1,4 @@
-import { timeDbOperation } from '@lookout/clients';
+import { timeDbOperation, withClient } from '@lookout/clients';
 import type pg from 'pg';
 
 export interface Product {
@@ -76,13 +76,10 @@ export class ProductsRepository {
   private query<R extends pg.QueryResultRow>(operation: string, sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
     return timeDbOperation(operation, async () => {
       // The hook runs on a checked-out connection, so that a slow statement holds it as a real one would.
-      const client = await this.pool.connect();
-      try {
+      return withClient(this.pool, async (client) => {
         await this.beforeQuery();
-        return await client.query<R>(sql, params);
-      } finally {
-        client.release();
-      }
+        return client.query<R>(sql, params);
+      });
     });
   }
 

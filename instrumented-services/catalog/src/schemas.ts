@@ -1,3 +1,4 @@
+import { text } from '@lookout/http-kit';
 import { z } from 'zod';
 
 // Ids are bigint in Postgres; 15 digits stay exact in a JS number and cover any id we will issue.
@@ -20,7 +21,8 @@ export const MAX_LIMIT = 100;
 export const MAX_PAGE = 500;
 
 export const searchQuery = z.object({
-  q: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
+  // Checked before it reaches Postgres, which fails the query (a 500) on a NUL.
+  q: text().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
   category: z
     .string()
     .regex(/^[a-z0-9-]{1,50}$/, 'must be 1-50 lowercase letters, digits or dashes')
@@ -31,8 +33,8 @@ export const searchQuery = z.object({
 
 export const productBody = z.strictObject({
   sku: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dots, dashes or underscores'),
-  name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  description: z.string().max(2000, 'must be at most 2000 characters').default(''),
+  name: text().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  description: text().max(2000, 'must be at most 2000 characters').default(''),
   category: z.string().regex(/^[a-z0-9-]{1,50}$/, 'must be 1-50 lowercase letters, digits or dashes'),
   priceCents: z.number().int().min(0).max(100_000_000),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD').default('USD'),

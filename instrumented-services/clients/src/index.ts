@@ -3,6 +3,7 @@ export { classifyPgError, isPgUnavailable } from './pg-errors.js';
 export {
   createPgPool,
   inTransaction,
+  withClient,
   isUniqueViolation,
   postgresCheck,
   postgresEnv,

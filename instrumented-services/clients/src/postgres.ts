@@ -92,20 +92,40 @@ export function createPgPool(settings: PostgresSettings, name: string, logger: L
   return pool;
 }
 
+/**
+ * Runs `work` on a connection checked out of the pool. pg-pool stops listening for a connection's errors while it
+ * is checked out, so a connection lost between two statements (Postgres stopped while the outbox relay waits for the
+ * broker, or while the slow-query fault holds it) emitted an unhandled 'error' and crashed the service. Here the
+ * error is caught, the next statement fails instead, and the broken connection is discarded, not pooled again.
+ */
+export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (err: Error) => {
+    lost = err;
+  };
+  client.on('error', onError);
+  try {
+    return await work(client);
+  } finally {
+    client.removeListener('error', onError);
+    client.release(lost ?? false);
+  }
+}
+
 /** Runs `work` in a transaction, rolling back on any error. */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  return withClient(pool, async (client) => {
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  });
 }
 
 /** True for a unique-constraint violation, optionally of one named constraint. */

@@ -1,15 +1,17 @@
-import { validate } from '@lookout/http-kit';
+import { text, validate } from '@lookout/http-kit';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { principalOf, requireScope } from './auth.js';
 import type { Upstream } from './upstream.js';
 
 const idParams = z.object({ id: z.string().regex(/^[1-9]\d{0,14}$/, 'must be a positive integer of at most 15 digits') });
+// Refused here as well as in the catalog: a NUL or undecodable byte is the client's mistake at the edge, and is
+// not worth an upstream call.
 const searchParams = z.object({
-  q: z.string().max(200).optional(),
-  category: z.string().max(100).optional(),
-  page: z.string().max(12).optional(),
-  limit: z.string().max(12).optional(),
+  q: text().max(200).optional(),
+  category: text().max(100).optional(),
+  page: text().max(12).optional(),
+  limit: text().max(12).optional(),
 });
 const orderHeaders = z.object({
   'idempotency-key': z.string({ error: 'the Idempotency-Key header is required' }).regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 visible ASCII characters'),

@@ -2,6 +2,7 @@ import { HttpProblem } from '@lookout/http-kit';
 import { createCounter, metrics } from '@lookout/telemetry';
 import type { Request, Response } from 'express';
 import { Agent, errors, RetryAgent, request, type Dispatcher } from 'undici';
+import { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 
 // error_type: timeout, unreachable, or the upstream's own 5xx status code (as the semantic conventions spell it).
 const upstreamFailures = createCounter(metrics.gatewayUpstreamFailures);
@@ -10,6 +11,13 @@ const upstreamFailures = createCounter(metrics.gatewayUpstreamFailures);
 const FORWARDED_REQUEST_HEADERS = ['accept', 'content-type', 'idempotency-key'] as const;
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'retry-after', 'idempotent-replayed', 'cache-control'] as const;
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+const RETRY_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'PUT', 'OPTIONS', 'DELETE']);
+const RETRY_STATUS_CODES = [502, 503, 504];
+const RETRY_ERROR_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const BACKOFF = { minMs: 50, maxMs: 500, factor: 2 };
+/** At most a tenth of the last 10 s of requests to an upstream are retried, plus one retry a second. */
+export const RETRY_BUDGET: RetryBudgetOptions = { ratio: 0.1, minPerSecond: 1, windowSeconds: 10 };
 
 function errorCode(err: unknown): string {
   if (typeof err !== 'object' || err === null) return 'unknown';
@@ -21,8 +29,9 @@ function errorCode(err: unknown): string {
 
 /**
  * One upstream service behind the gateway: a keep-alive pool with connect, header and body timeouts, retries with
- * backoff for idempotent methods only (a POST is never replayed by the gateway), and errors turned into the
- * status a client should see: 502 when the upstream cannot be reached or fails, 504 when it is too slow.
+ * backoff for idempotent methods only (a POST is never replayed by the gateway) within a retry budget, and errors
+ * turned into the status a client should see: 502 when the upstream cannot be reached or fails, 504 when it is
+ * too slow.
  */
 export class Upstream {
   private readonly dispatcher: Dispatcher;
@@ -32,19 +41,43 @@ export class Upstream {
     readonly name: string,
     private readonly baseUrl: string,
     private readonly timeoutMs: number,
-    retries: number,
+    private readonly retries: number,
+    private readonly budget = new RetryBudget(RETRY_BUDGET),
   ) {
     for (const error_type of ['timeout', 'unreachable']) upstreamFailures.inc({ upstream: name, error_type }, 0);
     this.agent = new Agent({ connectTimeout: timeoutMs, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connections: 128 });
+    // undici's RetryAgent carries the retries out, with our policy: its default one waits out a Retry-After
+    // (capped at maxTimeout, so 500 ms) and then retries anyway, and knows no budget.
     this.dispatcher = new RetryAgent(this.agent, {
-      maxRetries: retries,
-      minTimeout: 50,
-      maxTimeout: 500,
-      timeoutFactor: 2,
-      methods: ['GET', 'HEAD', 'PUT', 'OPTIONS', 'DELETE'],
-      statusCodes: [502, 503, 504],
-      errorCodes: ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT'],
+      // Which answers count as failures; anything else reaches the caller as it is.
+      statusCodes: RETRY_STATUS_CODES,
+      retry: (err, { state, opts }, callback) => {
+        const delay = this.retryDelay(err, state.counter, opts.method);
+        if (delay === undefined) {
+          callback(err);
+          return undefined;
+        }
+        // Returned, as undici's own policy does, so that an aborted request cancels the wait.
+        return setTimeout(() => callback(null), delay);
+      },
     });
+  }
+
+  /**
+   * The wait before retrying attempt number `attempt`, or undefined not to retry. Retried: idempotent methods,
+   * on a 502/503/504 or a failed connection, at most `retries` times, while the retry budget lasts. Never retried:
+   * an answer with Retry-After — the upstream asked to be left alone for that long, so the client is told to wait
+   * instead of the gateway adding load where it is being shed.
+   */
+  private retryDelay(err: Error, attempt: number, method: string | undefined): number | undefined {
+    if (attempt > this.retries || method === undefined || !RETRY_METHODS.has(method)) return undefined;
+    const { statusCode, code, headers } = err as Error & { statusCode?: unknown; code?: unknown; headers?: Record<string, unknown> | null };
+    const retriable =
+      typeof statusCode === 'number'
+        ? RETRY_STATUS_CODES.includes(statusCode) && headers?.['retry-after'] === undefined
+        : typeof code === 'string' && RETRY_ERROR_CODES.has(code);
+    if (!retriable || !this.budget.tryRetry()) return undefined;
+    return Math.min(BACKOFF.minMs * BACKOFF.factor ** (attempt - 1), BACKOFF.maxMs);
   }
 
   /** Forwards `req` to `path` on this upstream and sends its answer back (buffered: bodies are small JSON), rewriting Location into `publicPrefix`. */
@@ -56,6 +89,7 @@ export class Upstream {
     }
     const hasBody = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH';
     let upstream: Dispatcher.ResponseData;
+    this.budget.recordRequest();
     try {
       upstream = await request(`${this.baseUrl}${path}`, {
         method: req.method,
@@ -66,7 +100,7 @@ export class Upstream {
         signal: AbortSignal.timeout(this.timeoutMs * 3),
       });
     } catch (err) {
-      if (err instanceof errors.RequestRetryError) throw this.exhausted(err);
+      if (err instanceof errors.RequestRetryError) throw this.failedWith(err);
       const code = errorCode(err);
       const timeout = TIMEOUT_CODES.has(code) || code === 'TIMEOUT';
       upstreamFailures.inc({ upstream: this.name, error_type: timeout ? 'timeout' : 'unreachable' });
@@ -103,16 +137,23 @@ export class Upstream {
     res.send(Buffer.from(await upstream.body.arrayBuffer()));
   }
 
-  /** Retries ran out on a 502/503/504 answer: report it as the upstream's own status, with its Retry-After. */
-  private exhausted(err: InstanceType<typeof errors.RequestRetryError>): HttpProblem {
+  /**
+   * A 502/503/504 answer that was not retried, or the last of its retries: reported as the upstream's own status,
+   * with its Retry-After.
+   */
+  private failedWith(err: InstanceType<typeof errors.RequestRetryError>): HttpProblem {
     const status = err.statusCode === 503 || err.statusCode === 504 ? err.statusCode : 502;
     upstreamFailures.inc({ upstream: this.name, error_type: String(err.statusCode) });
     const retryAfter = (err.headers as Record<string, unknown> | undefined)?.['retry-after'];
+    const attempts = (err.data as { count?: unknown } | undefined)?.count;
     return new HttpProblem({
       status,
       type: status === 503 ? 'upstream-unavailable' : 'upstream-error',
       title: status === 503 ? 'Service Unavailable' : status === 504 ? 'Gateway Timeout' : 'Bad Gateway',
-      detail: `The ${this.name} service answered ${err.statusCode} to every attempt.`,
+      detail:
+        typeof attempts === 'number' && attempts > 1
+          ? `The ${this.name} service answered ${err.statusCode} to each of ${attempts} attempts.`
+          : `The ${this.name} service answered ${err.statusCode}.`,
       extensions: { upstream: this.name },
       headers: { 'Retry-After': typeof retryAfter === 'string' ? retryAfter : '1' },
       cause: err,

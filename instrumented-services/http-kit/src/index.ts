@@ -22,6 +22,7 @@ export {
   type FieldError,
   type ProblemDetails,
 } from './problem.js';
-export { httpServerDuration, metricsHandler, requestTelemetry, routeTemplate, sampledForAccessLog, type AccessLogOptions } from './red.js';
+export { httpServerDuration, metricsHandler, requestTelemetry, routeLabel, routeTemplate, sampledForAccessLog, type AccessLogOptions } from './red.js';
 export { serve, type RunningServer, type ServeOptions } from './serve.js';
+export { isWellFormedText, text } from './text.js';
 export { serviceEnv, serviceSettings, type AccessLogLevel, type ServiceSettings } from './settings.js';

@@ -180,6 +180,15 @@ function fromBodyParser(err: BodyParserError): HttpProblem | undefined {
 }
 
 /**
+ * The router decodes path parameters before any handler runs, and a malformed one (`/products/%FF`, a stray `%`)
+ * fails with a URIError that it marks 400; unhandled, it would be a 500. Its message quotes the raw value, which
+ * is not echoed.
+ */
+function isMalformedPathParameter(err: unknown): boolean {
+  return err instanceof URIError && (err as { status?: unknown }).status === 400;
+}
+
+/**
  * The last middleware: renders every error as problem+json. `classify` maps dependency errors (a refused
  * database connection, say) to problems; anything unknown is a 500 that is logged with its stack.
  */
@@ -195,7 +204,9 @@ export function problemErrorHandler(options: {
     const problem =
       err instanceof HttpProblem
         ? err
-        : ((isBodyParserError(err) ? fromBodyParser(err) : undefined) ?? options.classify?.(err) ?? problems.internal());
+        : isMalformedPathParameter(err)
+          ? problems.validation([{ in: 'path', field: '', message: 'must be valid percent-encoded UTF-8' }])
+          : ((isBodyParserError(err) ? fromBodyParser(err) : undefined) ?? options.classify?.(err) ?? problems.internal());
     if (problem.status >= 500) {
       const cause = err instanceof HttpProblem ? err.cause : err;
       options.logger.error('request failed', {

@@ -11,6 +11,7 @@ const schema = z.object({
   CATALOG_TIMEOUT_MS: envInt(2_000, 50, 60_000),
   OUTBOX_POLL_INTERVAL_MS: envInt(500, 10, 60_000),
   OUTBOX_BATCH_SIZE: envInt(100, 1, 10_000),
+  OUTBOX_METRICS_INTERVAL_MS: envInt(5_000, 100, 60_000),
   PUBLISH_TIMEOUT_MS: envInt(5_000, 100, 60_000),
   MIGRATE_ON_START: envBool(true),
 });
@@ -25,5 +26,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     rabbitmqUrl: e.RABBITMQ_URL,
     catalog: { url: e.CATALOG_URL, timeoutMs: e.CATALOG_TIMEOUT_MS },
     outbox: { pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS, batchSize: e.OUTBOX_BATCH_SIZE, publishTimeoutMs: e.PUBLISH_TIMEOUT_MS },
+    outboxMetrics: { intervalMs: e.OUTBOX_METRICS_INTERVAL_MS },
   };
 }

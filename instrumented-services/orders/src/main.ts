@@ -7,6 +7,7 @@ import { createApp } from './app.js';
 import { CatalogClient } from './catalog-client.js';
 import { loadConfig } from './config.js';
 import { OrdersRepository } from './orders-repo.js';
+import { OutboxMonitor, outboxStateReader, registerOutboxGauges } from './outbox-metrics.js';
 import { OutboxRelay } from './outbox.js';
 
 runService('orders', async () => {
@@ -23,6 +24,8 @@ runService('orders', async () => {
   const rabbitmq = connectRabbitMQ(config.rabbitmqUrl, 'orders', logger);
   const faults = new FaultRegistry(shopFaultSpec, SUPPORTED_FAULTS.orders, logger);
   const relay = new OutboxRelay(pool, rabbitmq, { ...config.outbox, blocked: () => faults.get('publish_blocked') !== undefined }, logger);
+  const outbox = new OutboxMonitor(outboxStateReader(pool, config.postgres.statementTimeoutMs), config.outboxMetrics, logger);
+  registerOutboxGauges(outbox);
   const catalog = new CatalogClient(config.catalog.url, config.catalog.timeoutMs);
 
   const { app, lifecycle } = createApp({
@@ -36,10 +39,11 @@ runService('orders', async () => {
     checks: [postgresCheck(config.postgres, 'orders'), rabbitmqCheck(rabbitmq, false)],
   });
   relay.start();
+  outbox.start();
   await serve(app, {
     ...config.http,
     logger,
     lifecycle,
-    onShutdown: [() => relay.stop(), () => rabbitmq.close(), () => catalog.close(), () => pool.end()],
+    onShutdown: [() => relay.stop(), () => outbox.stop(), () => rabbitmq.close(), () => catalog.close(), () => pool.end()],
   });
 });

@@ -1,4 +1,4 @@
-import { inTransaction, timeDbOperation } from '@lookout/clients';
+import { inTransaction, timeDbOperation, withClient } from '@lookout/clients';
 import { HttpProblem } from '@lookout/http-kit';
 import { topology, type OrderCreatedEvent, type OrderItem } from '@lookout/shop-contracts';
 import type { TraceCarrier } from '@lookout/telemetry';
@@ -41,10 +41,12 @@ interface OrderRow {
   updated_at: Date;
 }
 
-async function readOrder(db: pg.Pool | pg.PoolClient, id: number): Promise<Order | null> {
+/** The order if it exists and belongs to `clientId`; null otherwise, so that another client's order reads as missing. */
+async function readOrder(db: pg.Pool | pg.PoolClient, id: number, clientId: string): Promise<Order | null> {
   const orders = await db.query<OrderRow>(
-    'SELECT id, status, customer_email, total_cents, currency, created_at, updated_at FROM orders WHERE id = $1',
-    [id],
+    `SELECT id, status, customer_email, total_cents, currency, created_at, updated_at FROM orders
+      WHERE id = $1 AND client_id = $2`,
+    [id, clientId],
   );
   const row = orders.rows[0];
   if (row === undefined) return null;
@@ -70,16 +72,14 @@ export class OrdersRepository {
     private readonly beforeQuery: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
-  get(id: number): Promise<Order | null> {
+  /** The order `id` placed by `clientId`, or null (also when another client placed it). */
+  get(id: number, clientId: string): Promise<Order | null> {
     return timeDbOperation('orders.get', async () => {
       // The hook runs on a checked-out connection, so that a slow statement holds it as a real one would.
-      const client = await this.pool.connect();
-      try {
+      return withClient(this.pool, async (client) => {
         await this.beforeQuery();
-        return await readOrder(client, id);
-      } finally {
-        client.release();
-      }
+        return readOrder(client, id, clientId);
+      });
     });
   }
 
@@ -111,7 +111,7 @@ export class OrdersRepository {
               detail: 'This Idempotency-Key was already used with a different request body.',
             });
           }
-          const previous = await readOrder(client, row.order_id);
+          const previous = await readOrder(client, row.order_id, order.clientId);
           if (previous === null) throw new Error(`idempotency key points at missing order ${row.order_id}`);
           return { order: previous, replayed: true };
         }
@@ -131,7 +131,7 @@ export class OrdersRepository {
           order.idempotencyKey,
           id,
         ]);
-        const created = (await readOrder(client, id)) as Order;
+        const created = (await readOrder(client, id, order.clientId)) as Order;
         const event: OrderCreatedEvent = {
           orderId: id,
           customerEmail: created.customerEmail,

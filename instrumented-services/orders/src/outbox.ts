@@ -1,6 +1,6 @@
 import { inTransaction } from '@lookout/clients';
 import { assertTopology, topology } from '@lookout/shop-contracts';
-import { createCounter, createGauge, metrics, OTHER, withoutTraceContext, withTraceContext, type Logger } from '@lookout/telemetry';
+import { createCounter, metrics, OTHER, withoutTraceContext, withTraceContext, type Logger } from '@lookout/telemetry';
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel } from 'amqplib';
 import type pg from 'pg';
@@ -57,35 +57,6 @@ export class OutboxRelay {
       publishTimeout: options.publishTimeoutMs,
       setup: (channel: ConfirmChannel) => assertTopology(channel),
     });
-    // Read from Postgres at scrape time. While Postgres cannot answer, both are absent rather than failing the
-    // whole scrape: /metrics keeps serving the RED metrics of exactly that incident.
-    createGauge(metrics.outboxPendingMessages, async (gauge) => {
-      gauge.reset();
-      const outbox = await this.outboxState();
-      if (outbox !== undefined) gauge.set(outbox.pending);
-    });
-    createGauge(metrics.outboxLag, async (gauge) => {
-      gauge.reset();
-      const outbox = await this.outboxState();
-      if (outbox !== undefined) gauge.set(outbox.lagSeconds);
-    });
-  }
-
-  private outboxQuery: Promise<{ pending: number; lagSeconds: number } | undefined> | undefined;
-
-  /** Pending count and lag in one query, shared by both gauges of one scrape; undefined when Postgres fails. */
-  private outboxState(): Promise<{ pending: number; lagSeconds: number } | undefined> {
-    this.outboxQuery ??= this.pool
-      .query<{ n: number; age: number | null }>(
-        `SELECT count(*)::int AS n, extract(epoch FROM now() - min(created_at))::float8 AS age
-           FROM outbox WHERE sent_at IS NULL`,
-      )
-      .then(({ rows }) => ({ pending: rows[0]?.n ?? 0, lagSeconds: rows[0]?.age ?? 0 }))
-      .catch(() => undefined)
-      .finally(() => {
-        this.outboxQuery = undefined;
-      });
-    return this.outboxQuery;
   }
 
   start(): void {

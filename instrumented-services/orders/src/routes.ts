@@ -4,7 +4,7 @@ import { captureTraceContext, type Logger } from '@lookout/telemetry';
 import { Router } from 'express';
 import { unknownProducts, type CatalogClient } from './catalog-client.js';
 import type { OrdersRepository } from './orders-repo.js';
-import { idempotencyHeaders, orderBody, orderIdParams, type OrderRequest } from './schemas.js';
+import { clientHeaders, idempotencyHeaders, orderBody, orderIdParams, type OrderRequest } from './schemas.js';
 
 /** A stable hash of the validated request: key order and whitespace in the client's JSON do not matter. */
 function requestHash(order: OrderRequest): string {
@@ -53,7 +53,9 @@ export function orderRoutes(deps: { repo: OrdersRepository; catalog: CatalogClie
 
   router.get('/orders/:id', async (req, res) => {
     const { id } = validate(orderIdParams, req.params, 'path');
-    const order = await repo.get(id);
+    const headers = validate(clientHeaders, req.headers, 'header');
+    const order = await repo.get(id, headers['lookout-client-id']);
+    // Another client's order gets the same answer as a missing one: ids cannot be probed.
     if (order === null) throw problems.notFound(`Order ${id} does not exist.`);
     res.json(order);
   });

@@ -22,10 +22,14 @@ export const orderBody = z.strictObject({
 
 export type OrderRequest = z.infer<typeof orderBody>;
 
+// The client the gateway authenticated: orders belong to it, and idempotency keys are scoped by it.
+export const clientHeaders = z.object({
+  'lookout-client-id': z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/).default('anonymous'),
+});
+
 // RFC draft "The Idempotency-Key HTTP Header Field": an opaque string; we accept visible ASCII up to 255 characters.
-export const idempotencyHeaders = z.object({
+export const idempotencyHeaders = clientHeaders.extend({
   'idempotency-key': z
     .string({ error: 'the Idempotency-Key header is required' })
     .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 visible ASCII characters'),
-  'lookout-client-id': z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/).default('anonymous'),
 });

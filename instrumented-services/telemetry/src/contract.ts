@@ -343,7 +343,7 @@ export const RESOURCE_ATTRIBUTES: readonly { name: string; meaning: string }[] =
 /** The fields of the one access-log line every HTTP request writes (message `request`). */
 export const ACCESS_LOG_FIELDS: readonly { name: string; meaning: string }[] = [
   { name: 'http_request_method', meaning: 'the method, `_OTHER` for unknown ones' },
-  { name: 'http_route', meaning: 'the route template (`/products/:id`), `unmatched` when none matched' },
+  { name: 'http_route', meaning: 'the route template (`/products/:id`) the request matched or would have matched (also for 401, 429 and errors raised before or in its handler), `unmatched` when none does' },
   { name: 'http_response_status_code', meaning: 'the status sent, 499 when the client went away first' },
   { name: 'duration_ms', meaning: 'from the first byte of the request to the last of the response' },
   { name: 'trace_id', meaning: 'the request\'s trace (the Grafana trace -> logs link matches on it)' },

@@ -156,6 +156,16 @@ describe('catalog on real Postgres and Redis', () => {
       ['overlong q', `/products?q=${'x'.repeat(101)}`],
       ['q given twice', '/products?q=a&q=b'],
       ['SQL in category', "/products?category=toys'%20OR%20'1'='1"],
+      ['invalid UTF-8 in q', '/products?q=%FF%FE'],
+      ['NUL in q', '/products?q=a%00b'],
+      ['UTF-8 encoded surrogate in q', '/products?q=%ED%A0%80'],
+      ['invalid UTF-8 in category', '/products?category=%FF'],
+      ['NUL in category', '/products?category=toys%00'],
+      ['malformed escape in id', '/products/%FF'],
+      ['stray % in id', '/products/%'],
+      ['NUL in name', '/products', json('POST', { ...newProduct('X-NUL'), name: 'Kettle\u0000' })],
+      ['lone surrogate in description', '/products', json('POST', { ...newProduct('X-SUR'), description: 'half \ud83c' })],
+      ['PUT with NUL in name', '/products/5', json('PUT', { ...newProduct('SKU-000005'), name: 'a\u0000b' })],
       ['malformed JSON', '/products', json('POST', '{"sku": "X-1", ')],
       ['oversized body', '/products', json('POST', { ...newProduct('X-BIG'), description: 'x'.repeat(20_000) })],
       ['body not JSON', '/products', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'sku=1' }],
@@ -186,6 +196,18 @@ describe('catalog on real Postgres and Redis', () => {
       assert.deepEqual(failures, []);
       assert.equal(await productCount(stack), countBefore);
       assert.deepEqual((await stack.database('catalog').query('SELECT * FROM products WHERE id = 5')).rows[0], product5);
+    });
+
+    it('names the parameter holding a NUL or invalid UTF-8, before anything reaches Postgres', async () => {
+      const queries = await dbQueries(catalog, 'products.search');
+      for (const [query, field] of [['q=%FF%FE', 'q'], ['q=a%00b', 'q'], ['category=%FF', 'category'], ['category=toys%00', 'category']]) {
+        const r = await request(catalog, `/products?${query}`);
+        assert.equal(r.status, 400, query);
+        assert.deepEqual((r.body.errors as { in: string; field: string }[]).map((e) => `${e.in} ${e.field}`), [`query ${field}`], query);
+      }
+      assert.equal(await dbQueries(catalog, 'products.search'), queries);
+      const accented = await request(catalog, `/products?q=${encodeURIComponent('café')}`);
+      assert.equal(accented.status, 200);
     });
 
     it('treats SQL in a search term as text to look for', async () => {

@@ -4,12 +4,20 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { ADMIN_TOKEN, fetchJson, READ_KEY, ShopStack, waitFor, WRITE_KEY, type JsonAnswer, type ReceivedSpan } from '@lookout/testkit';
+import { ADMIN_TOKEN, fetchJson, READ_KEY, scrape, ShopStack, sumOf, waitFor, WRITE_KEY, type JsonAnswer, type ReceivedSpan } from '@lookout/testkit';
 import { SignJWT } from 'jose';
 
 const JWT_SECRET = 'a-test-secret-that-is-long-enough-0123456789';
 const SPAN_KIND = { SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 };
 const LOADGEN = path.resolve(__dirname, '../../../../loadgen/dist/src/cli.js');
+
+/** `http_server_request_duration_seconds` observations of one route and status on a service's /metrics. */
+async function requestsLabelled(baseUrl: string, route: string, status: number): Promise<number> {
+  return sumOf(await scrape(baseUrl), 'http_server_request_duration_seconds_count', {
+    http_route: route,
+    http_response_status_code: String(status),
+  });
+}
 
 describe('gateway in front of the whole shop', () => {
   let stack: ShopStack;
@@ -147,6 +155,13 @@ describe('gateway in front of the whole shop', () => {
       ['search limit 1e9', '/api/products?limit=1e9', {}],
       ['search page 0', '/api/products?page=0', {}],
       ['search q too long', `/api/products?q=${'a'.repeat(300)}`, {}],
+      ['search q invalid UTF-8', '/api/products?q=%FF%FE', {}],
+      ['search q with NUL', '/api/products?q=a%00b', {}],
+      ['search category invalid UTF-8', '/api/products?category=%FF', {}],
+      ['search category with NUL', '/api/products?category=toys%00', {}],
+      ['product id malformed escape', '/api/products/%FF', {}],
+      ['order id stray %', '/api/orders/%', {}],
+      ['create product: NUL in name', '/api/products', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sku":"NUL-1","name":"a\\u0000b","category":"home","priceCents":1}' }],
       ['create product: malformed JSON', '/api/products', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sku":' }],
       ['create product: missing fields', '/api/products', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sku":"A-1"}' }],
       ['create product: text body', '/api/products', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' }],
@@ -167,6 +182,19 @@ describe('gateway in front of the whole shop', () => {
       ['outside the API', '/admin-console', {}],
     ];
 
+    it('refuses a NUL or invalid UTF-8 in a search parameter itself, naming it, without calling the catalog', async () => {
+      const catalog = stack.service('catalog');
+      const searches = async () => sumOf(await scrape(catalog.baseUrl), 'http_server_request_duration_seconds_count', { http_route: '/products' });
+      const before = await searches();
+      for (const [query, field] of [['q=%FF%FE', 'q'], ['q=a%00b', 'q'], ['category=%FF', 'category'], ['category=toys%00', 'category'], ['limit=1%00', 'limit']]) {
+        const r = await call(`/api/products?${query}`);
+        assert.equal(r.status, 400, query);
+        assert.equal(r.body.instance, '/api/products', `${query}: answered by the catalog, not the gateway`);
+        assert.deepEqual((r.body.errors as { in: string; field: string }[]).map((e) => `${e.in} ${e.field}`), [`query ${field}`], query);
+      }
+      assert.equal(await searches(), before);
+    });
+
     it('answers 4xx problem+json, never 5xx, and writes nothing', async () => {
       const count = async () =>
         (await stack.database('orders').query<{ n: number }>('SELECT (SELECT count(*) FROM orders) + (SELECT count(*) FROM outbox) AS n')).rows[0]?.n;
@@ -180,6 +208,30 @@ describe('gateway in front of the whole shop', () => {
       }
       assert.deepEqual(failures, []);
       assert.equal(await count(), before);
+    });
+  });
+
+  describe('route labels', () => {
+    it('labels a 401, a validation error and an unknown route by route template, never by raw path', async () => {
+      const gateway = stack.service('gateway').baseUrl;
+      const before = {
+        unauthorized: await requestsLabelled(gateway, '/api/products/:id', 401),
+        invalid: await requestsLabelled(gateway, '/api/products/:id', 400),
+        unknown: await requestsLabelled(gateway, 'unmatched', 404),
+      };
+      assert.equal((await call('/api/products/31337', { key: null })).status, 401);
+      assert.equal((await call('/api/products/not-an-id')).status, 400);
+      assert.equal((await call('/api/no-such-route/31337')).status, 404);
+      assert.deepEqual(
+        {
+          unauthorized: (await requestsLabelled(gateway, '/api/products/:id', 401)) - before.unauthorized,
+          invalid: (await requestsLabelled(gateway, '/api/products/:id', 400)) - before.invalid,
+          unknown: (await requestsLabelled(gateway, 'unmatched', 404)) - before.unknown,
+        },
+        { unauthorized: 1, invalid: 1, unknown: 1 },
+      );
+      const samples = await scrape(gateway);
+      assert.ok(!samples.some((s) => /31337|not-an-id/.test(JSON.stringify(s.labels))), 'a raw path leaked into a label');
     });
   });
 
@@ -237,6 +289,9 @@ describe('gateway in front of the whole shop', () => {
       const { stderr } = await drill;
       assert.match(stderr, /fault errors off/);
       assert.equal((await call('/api/products/1')).status, 200);
+      // The fault answers before the catalog's router: still counted against the route the requests were for.
+      assert.ok((await requestsLabelled(catalog.baseUrl, '/products/:id', 503)) >= 1, 'no 503 labelled /products/:id');
+      assert.equal(await requestsLabelled(catalog.baseUrl, 'unmatched', 503), 0);
     });
   });
 
@@ -263,6 +318,7 @@ describe('gateway in front of the whole shop', () => {
         statuses.push(last.status);
       }
       assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+      assert.equal(await requestsLabelled(limited.baseUrl, '/api/products/:id', 429), 2, 'the 429s are not labelled with their route');
       assert.ok(Number(last?.headers.get('retry-after')) >= 1);
       assert.equal(last?.headers.get('ratelimit-remaining'), '0');
       assert.match(last.headers.get('content-type') ?? '', /problem\+json/);

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { z } from 'zod';
 import { notFoundHandler, problemErrorHandler, problems, requireJsonBody, validate } from '../../src/problem.js';
+import { isWellFormedText, text } from '../../src/text.js';
 import type { Server } from 'node:http';
 
 describe('problem+json error handling', () => {
@@ -18,6 +19,12 @@ describe('problem+json error handling', () => {
     app.post('/things', (req, res) => {
       const body = validate(z.strictObject({ n: z.number().int() }), req.body, 'body');
       res.json(body);
+    });
+    app.get('/things/:id', (req, res) => {
+      res.json({ id: req.params.id });
+    });
+    app.get('/search', (req, res) => {
+      res.json(validate(z.object({ q: text().max(20) }), req.query, 'query'));
     });
     app.get('/boom', () => {
       throw new Error('secret internals');
@@ -67,6 +74,29 @@ describe('problem+json error handling', () => {
     const errors = r.body.errors as { in: string; field: string }[];
     assert.ok(errors.some((e) => e.in === 'body' && e.field === 'n'));
     assert.ok(errors.length >= 2, 'the unknown key is reported too');
+  });
+
+  it('answers a path parameter that is not valid percent-encoding with 400, not 500, without echoing it', async () => {
+    for (const path of ['/things/%FF', '/things/%E0%A4%A', '/things/%']) {
+      const r = await call(path);
+      assert.equal(r.status, 400, path);
+      assert.equal(r.body.type, 'urn:lookout:problem:validation-failed');
+      assert.deepEqual(r.body.errors, [{ in: 'path', field: '', message: 'must be valid percent-encoded UTF-8' }]);
+      assert.doesNotMatch(JSON.stringify(r.body), /Failed to decode/);
+    }
+    assert.equal((await call('/things/%C3%A9')).body.id, 'é');
+  });
+
+  it('answers a NUL, invalid UTF-8 or a lone surrogate in text with 400 naming the parameter', async () => {
+    for (const query of ['q=a%00b', 'q=%FF%FE', 'q=%ED%A0%80']) {
+      const r = await call(`/search?${query}`);
+      assert.equal(r.status, 400, query);
+      assert.deepEqual(r.body.errors, [{ in: 'query', field: 'q', message: 'must be valid UTF-8 text without NUL characters' }]);
+    }
+    assert.deepEqual((await call(`/search?q=${encodeURIComponent('café 🍵')}`)).body, { q: 'café 🍵' });
+    assert.equal(isWellFormedText('\ud800'), false);
+    assert.equal(isWellFormedText('x\udc00'), false);
+    assert.equal(isWellFormedText('🍵'), true);
   });
 
   it('answers unknown routes with 404 problem', async () => {

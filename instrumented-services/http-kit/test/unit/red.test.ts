@@ -6,7 +6,11 @@ import { TraceFlags } from '@opentelemetry/api';
 import express from 'express';
 import { parseMetrics, TEST_SPAN_ID, TEST_TRACE_ID, useContextManager, withTestSpan } from '@lookout/testkit';
 import { createLogger, registry } from '@lookout/telemetry';
+import { createServiceApp } from '../../src/app.js';
+import { FaultRegistry, HTTP_FAULTS, httpFaultSpec } from '../../src/faults.js';
+import { HttpProblem } from '../../src/problem.js';
 import { httpServerDuration, metricsHandler, requestTelemetry, routeTemplate, sampledForAccessLog } from '../../src/red.js';
+import { serviceSettings } from '../../src/settings.js';
 import type { Server } from 'node:http';
 
 const TRACE_ID = TEST_TRACE_ID;
@@ -110,6 +114,104 @@ describe('requestTelemetry middleware', () => {
     await (await fetch(`${base}/metrics`)).text();
     const text = await registry.metrics();
     assert.doesNotMatch(text, /http_route="\/metrics"/);
+  });
+});
+
+describe('route labels of requests answered outside their route', () => {
+  let server: Server;
+  let base: string;
+  const logger = createLogger({ stream: new PassThrough().resume() });
+  const faults = new FaultRegistry(httpFaultSpec, HTTP_FAULTS, logger);
+
+  before(async () => {
+    const { app } = createServiceApp({
+      http: serviceSettings({
+        PORT: 0,
+        HOST: '127.0.0.1',
+        SHUTDOWN_TIMEOUT_MS: 1000,
+        BODY_LIMIT_BYTES: 1024,
+        ADMIN_TOKEN: undefined,
+        ACCESS_LOG_LEVEL: 'off',
+        ACCESS_LOG_SAMPLE_RATIO: 1,
+      }),
+      logger,
+      checks: [],
+      faults,
+      // As the gateway does: authentication and the rate limit run before the router, so before any route matched.
+      mount: (app) => {
+        const api = express.Router();
+        api.get('/products', (_req, res) => {
+          res.json([]);
+        });
+        api.get('/products/:id', (req, res) => {
+          if (req.params.id === 'boom') throw new Error('boom');
+          if (!/^\d+$/.test(req.params.id)) throw new HttpProblem({ status: 400, type: 'validation-failed', title: 'Bad id' });
+          res.json({ id: req.params.id });
+        });
+        app.use(
+          '/api',
+          (req, _res, next) => {
+            next(req.headers['x-key'] === undefined ? new HttpProblem({ status: 401, type: 'unauthorized', title: 'Unauthorized' }) : undefined);
+          },
+          (req, _res, next) => {
+            next(req.headers['x-spent'] === undefined ? undefined : new HttpProblem({ status: 429, type: 'rate-limited', title: 'Too many requests' }));
+          },
+          api,
+        );
+      },
+    });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  after(() => {
+    server.close();
+  });
+
+  beforeEach(() => {
+    httpServerDuration.reset();
+  });
+
+  async function labelsOf(path: string, init: RequestInit = {}): Promise<string[]> {
+    await (await fetch(`${base}${path}`, init)).text();
+    const samples = parseMetrics(await (await fetch(`${base}/metrics`)).text()).filter(
+      (s) => s.name === 'http_server_request_duration_seconds_count',
+    );
+    httpServerDuration.reset();
+    return samples.map((s) => `${s.labels.http_request_method} ${s.labels.http_route} ${s.labels.http_response_status_code}`);
+  }
+  const key = { headers: { 'x-key': '1' } };
+
+  it('labels a 401 from middleware before the router with the route the request would have matched', async () => {
+    assert.deepEqual(await labelsOf('/api/products/12345'), ['GET /api/products/:id 401']);
+    assert.deepEqual(await labelsOf('/api/products?q=x'), ['GET /api/products 401']);
+  });
+
+  it('labels a 429 from the rate limit with the route the request would have matched', async () => {
+    assert.deepEqual(await labelsOf('/api/products/12345', { headers: { 'x-key': '1', 'x-spent': '1' } }), ['GET /api/products/:id 429']);
+  });
+
+  it('labels an error thrown in a mounted route with the full template, mount path included', async () => {
+    assert.deepEqual(await labelsOf('/api/products/boom', key), ['GET /api/products/:id 500']);
+    assert.deepEqual(await labelsOf('/api/products/abc', key), ['GET /api/products/:id 400']);
+  });
+
+  it('labels an injected fault with the route it hit', async () => {
+    faults.set({ name: 'errors', ratio: 1, status: 503 }, 60);
+    try {
+      assert.deepEqual(await labelsOf('/api/products/12345', key), ['GET /api/products/:id 503']);
+    } finally {
+      faults.clear('errors');
+    }
+  });
+
+  it('keeps the label set to the route table: unknown paths and methods are unmatched, case variants one template', async () => {
+    assert.deepEqual(await labelsOf('/api/nothing/12345', key), ['GET unmatched 404']);
+    assert.deepEqual(await labelsOf('/api/nothing/12345'), ['GET unmatched 401']);
+    assert.deepEqual(await labelsOf('/api/products/12345', { ...key, method: 'DELETE' }), ['DELETE unmatched 404']);
+    assert.deepEqual(await labelsOf('/API/Products/12345', key), ['GET /api/products/:id 200']);
+    assert.deepEqual(await labelsOf('/api/products/%FF', key), ['GET unmatched 400']);
   });
 });
 

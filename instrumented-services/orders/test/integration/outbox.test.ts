@@ -2,30 +2,39 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { metrics as contract } from '@lookout/telemetry/contract';
-import { scrape, ShopStack, sumOf, waitFor } from '@lookout/testkit';
+import { parseMetrics, scrape, ShopStack, sumOf, waitFor, type Sample } from '@lookout/testkit';
 import amqplib from 'amqplib';
 
 const MAX_ATTEMPTS = 3;
+const MISSING_ID = 987_654_321;
 
-describe('orders outbox and fulfillment on real Postgres and RabbitMQ', () => {
+// One stack for every orders test: starting one takes most of the time these tests run.
+describe('orders, its outbox and fulfillment on real Postgres and RabbitMQ', () => {
   let stack: ShopStack;
 
   before(async () => {
     stack = await ShopStack.start({
       start: ['catalog', 'orders', 'fulfillment'],
-      env: { fulfillment: { MAX_ATTEMPTS: String(MAX_ATTEMPTS), BATCH_INTERVAL_MS: '50' } },
+      env: {
+        fulfillment: { MAX_ATTEMPTS: String(MAX_ATTEMPTS), BATCH_INTERVAL_MS: '50' },
+        // The outbox gauges are refreshed in the background: often, so that they follow the orders placed here and
+        // go stale within a second of Postgres stopping (which keeps that outage short).
+        orders: { OUTBOX_METRICS_INTERVAL_MS: '200' },
+      },
     });
   });
   after(async () => {
     await stack.stop();
   });
 
-  const placeOrder = (key: string, productId: number) =>
+  const placeOrder = (key: string, productId: number, client = 'outbox-test') =>
     stack.service('orders').fetch('/orders', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key, 'lookout-client-id': 'outbox-test' },
+      headers: { 'content-type': 'application/json', 'idempotency-key': key, 'lookout-client-id': client },
       body: JSON.stringify({ customerEmail: 'buyer@example.com', items: [{ productId, quantity: 1 }] }),
     });
+  const readOrder = (id: number, client?: string) =>
+    stack.service('orders').fetch(`/orders/${id}`, { headers: client === undefined ? {} : { 'lookout-client-id': client } });
 
   const confirmedCount = async (ids: number[]) =>
     (
@@ -50,8 +59,10 @@ describe('orders outbox and fulfillment on real Postgres and RabbitMQ', () => {
     const orders = stack.service('orders');
     const ready = (await (await orders.fetch('/readyz')).json()) as { status: string };
     assert.equal(ready.status, 'degraded');
-    assert.equal(sumOf(await scrape(orders.baseUrl), contract.outboxPendingMessages.name), 25);
-    assert.ok(sumOf(await scrape(orders.baseUrl), contract.outboxLag.name) > 0);
+    await waitFor('the outbox gauges to count the 25 waiting events', async () => {
+      const metrics = await scrape(orders.baseUrl);
+      return sumOf(metrics, contract.outboxPendingMessages.name) === 25 && sumOf(metrics, contract.outboxLag.name) > 0 ? true : undefined;
+    });
     assert.equal(await confirmedCount(ids), 0);
 
     await stack.rabbitmq.start();
@@ -110,5 +121,76 @@ describe('orders outbox and fulfillment on real Postgres and RabbitMQ', () => {
     const conflicting = await placeOrder(key, 8);
     assert.equal(conflicting.status, 422);
     assert.match(conflicting.headers.get('content-type') ?? '', /problem\+json/);
+  });
+
+  it('shows an order only to the client that placed it; to any other it does not exist', async () => {
+    const created = await placeOrder(randomUUID(), 3, 'client-a');
+    assert.equal(created.status, 201, await created.clone().text());
+    const { id } = (await created.json()) as { id: number };
+
+    const own = await readOrder(id, 'client-a');
+    assert.equal(own.status, 200);
+    assert.equal(((await own.json()) as { id: number }).id, id);
+
+    // What an id that does not exist at all gets, with this order's id in it: nothing may tell the two apart.
+    const missing = await readOrder(MISSING_ID, 'client-b');
+    assert.equal(missing.status, 404);
+    const expected: unknown = JSON.parse((await missing.text()).replaceAll(String(MISSING_ID), String(id)));
+    for (const [who, res] of [['client-b', await readOrder(id, 'client-b')], ['no client', await readOrder(id)]] as const) {
+      assert.equal(res.status, 404, who);
+      assert.equal(res.headers.get('content-type'), missing.headers.get('content-type'), who);
+      assert.deepEqual(await res.json(), expected, who);
+    }
+
+    const invalid = await readOrder(id, 'not a client id');
+    assert.equal(invalid.status, 400);
+  });
+
+  // Last: it stops Postgres under every service of the stack.
+  it('keeps /metrics fast while Postgres is down: the outbox gauges disappear, and return with Postgres', async () => {
+    const orders = stack.service('orders');
+    const scrapes: { status: number; ms: number; samples: Sample[] }[] = [];
+    const timedScrape = async () => {
+      const started = performance.now();
+      const res = await orders.fetch('/metrics', { signal: AbortSignal.timeout(10_000) });
+      const text = await res.text();
+      const taken = { status: res.status, ms: performance.now() - started, samples: parseMetrics(text) };
+      scrapes.push(taken);
+      return taken;
+    };
+    const hasOutboxGauges = (samples: Sample[]) =>
+      [contract.outboxPendingMessages.name, contract.outboxLag.name].map((name) => samples.some((s) => s.name === name));
+
+    // Some RED samples to lose: the ones of a request answered before the outage.
+    assert.equal((await readOrder(MISSING_ID, 'client-a')).status, 404);
+    await waitFor('the outbox gauges', async () => (hasOutboxGauges((await timedScrape()).samples).every(Boolean) ? true : undefined));
+
+    await stack.postgres.stop();
+    let failedRead: number | undefined;
+    try {
+      await waitFor('the outbox gauges to disappear', async () =>
+        hasOutboxGauges((await timedScrape()).samples).some(Boolean) ? undefined : true,
+      10_000, 100);
+      // A request that fails because of the outage: its RED sample is what /metrics must still deliver.
+      failedRead = (await orders.fetch('/orders/1', { headers: { 'lookout-client-id': 'client-a' } })).status;
+      await timedScrape();
+    } finally {
+      await stack.postgres.start();
+    }
+    assert.equal(failedRead, 503);
+    const last = scrapes.at(-1)?.samples ?? [];
+    assert.ok(
+      sumOf(last, `${contract.httpServerRequestDuration.name}_count`, { http_route: '/orders/:id', http_response_status_code: '503' }) >= 1,
+      'the failed request is missing from the scrape taken during the outage',
+    );
+    for (const [i, taken] of scrapes.entries()) {
+      assert.equal(taken.status, 200, `scrape ${i}`);
+      assert.ok(taken.ms < 1000, `scrape ${i} took ${Math.round(taken.ms)} ms`);
+      assert.ok(taken.samples.some((s) => s.name.startsWith(contract.httpServerRequestDuration.name)), `scrape ${i} lost the RED metrics`);
+    }
+
+    await waitFor('the outbox gauges to return', async () =>
+      hasOutboxGauges((await timedScrape()).samples).every(Boolean) ? true : undefined,
+    15_000, 100);
   });
 });

@@ -13,6 +13,17 @@ const toService = (query?: string) => serviceLink({ query, title: 'Service dashb
 
 const slosLink = () => new DashboardLinkBuilder('SLOs dashboard').url(`${dashboardUrl('slos')}?\${__url_time_range}`);
 
+/** Every SLO's burn rate over one window, coloured at the alert factors, linking to the SLOs dashboard. */
+function burnRateStat(title: string, window: string, description: string) {
+  return stat({ title, unit: BURN_RATE_UNIT, description, span: 8, height: 6 }, prom(allSlosBurnRate(window), '{{slo}}'))
+    .thresholds(burnRateThresholds())
+    .reduceOptions(lastValue())
+    .textMode(BigValueTextMode.ValueAndName)
+    .graphMode(BigValueGraphMode.Area)
+    .decimals(2)
+    .links([slosLink()]);
+}
+
 /**
  * RED overview of the shop's services: request rate, 5xx ratio and latency per service, the SLOs' budgets and burn
  * rates, the alerts firing now, then per route. Series link to the Service dashboard of their job; latency panels
@@ -87,44 +98,20 @@ export function redOverview() {
     )
     .withRow(new RowBuilder('SLO status'))
     .withPanel(
-      stat(
-        {
-          title: 'SLO burn rate, last 5 minutes',
-          unit: BURN_RATE_UNIT,
-          description:
-            'Is an SLO burning its error budget right now? The 5-minute error ratio over the budget, per SLO; 1 spends the ' +
-            `budget in exactly 30 days. Page alerts: ${burnRateRule('page')}; ticket alerts: ${burnRateRule('ticket')}.`,
-          span: 8,
-          height: 6,
-        },
-        prom(allSlosBurnRate('5m'), '{{slo}}'),
-      )
-        .thresholds(burnRateThresholds())
-        .reduceOptions(lastValue())
-        .textMode(BigValueTextMode.ValueAndName)
-        .graphMode(BigValueGraphMode.Area)
-        .decimals(2)
-        .links([slosLink()]),
+      burnRateStat(
+        'SLO burn rate, last 5 minutes',
+        '5m',
+        'Is an SLO burning its error budget right now? The 5-minute error ratio over the budget, per SLO; 1 spends the ' +
+          `budget in exactly 30 days. Page alerts: ${burnRateRule('page')}; ticket alerts: ${burnRateRule('ticket')}.`,
+      ),
     )
     .withPanel(
-      stat(
-        {
-          title: 'SLO burn rate, last hour',
-          unit: BURN_RATE_UNIT,
-          description:
-            'Has an SLO been burning its budget for a while? The 1-hour error ratio over the budget, per SLO, coloured at ' +
-            `the alert factors. The page alert fires on ${burnRateRule('page')}.`,
-          span: 8,
-          height: 6,
-        },
-        prom(allSlosBurnRate('1h'), '{{slo}}'),
-      )
-        .thresholds(burnRateThresholds())
-        .reduceOptions(lastValue())
-        .textMode(BigValueTextMode.ValueAndName)
-        .graphMode(BigValueGraphMode.Area)
-        .decimals(2)
-        .links([slosLink()]),
+      burnRateStat(
+        'SLO burn rate, last hour',
+        '1h',
+        'Has an SLO been burning its budget for a while? The 1-hour error ratio over the budget, per SLO, coloured at ' +
+          `the alert factors. The page alert fires on ${burnRateRule('page')}.`,
+      ),
     )
     .withPanel(
       stat(

@@ -27,6 +27,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       ttlSeconds: e.CACHE_TTL_SECONDS,
       negativeTtlSeconds: e.CACHE_NEGATIVE_TTL_SECONDS,
       lockTtlMs: e.CACHE_LOCK_TTL_MS,
+      // The worst case of a healthy load: a wait for a pooled connection, then one statement. Other instances wait
+      // this long for the lock holder's value before they answer from the database.
+      loadTimeoutMs: e.PG_CONNECT_TIMEOUT_MS + e.PG_STATEMENT_TIMEOUT_MS,
     },
   };
 }

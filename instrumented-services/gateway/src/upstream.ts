@@ -1,4 +1,4 @@
-import { HttpProblem } from '@lookout/http-kit';
+import { HttpProblem, problems } from '@lookout/http-kit';
 import { createCounter, metrics } from '@lookout/telemetry';
 import type { Request, Response } from 'express';
 import { Agent, errors, RetryAgent, request, type Dispatcher } from 'undici';
@@ -18,6 +18,32 @@ const RETRY_ERROR_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ECONNREFU
 const BACKOFF = { minMs: 50, maxMs: 500, factor: 2 };
 /** At most a tenth of the last 10 s of requests to an upstream are retried, plus one retry a second. */
 export const RETRY_BUDGET: RetryBudgetOptions = { ratio: 0.1, minPerSecond: 1, windowSeconds: 10 };
+
+/**
+ * Deeper than any body the shop accepts (an order is 3 levels), and far below the nesting at which re-serialising
+ * the parsed body for the upstream would overflow the stack: a 16 KiB body of brackets is ~8000 levels.
+ */
+const MAX_BODY_DEPTH = 32;
+
+/** Whether a parsed JSON value nests at most `max` arrays/objects deep; iterative, so any depth is safe to measure. */
+function nestsWithin(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [node, depth] = next;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > max) return false;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return true;
+}
+
+/** The JSON an upstream gets for a request body; a body nested too deeply is the client's mistake (400). */
+function upstreamBody(body: unknown): string {
+  if (!nestsWithin(body, MAX_BODY_DEPTH)) {
+    throw problems.validation([{ in: 'body', field: '', message: `must not nest arrays or objects more than ${MAX_BODY_DEPTH} deep` }]);
+  }
+  return JSON.stringify(body ?? null);
+}
 
 function errorCode(err: unknown): string {
   if (typeof err !== 'object' || err === null) return 'unknown';
@@ -88,13 +114,15 @@ export class Upstream {
       if (typeof value === 'string') headers[name] = value;
     }
     const hasBody = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH';
+    // Serialised before the call: a failure here is not the upstream's.
+    const body = hasBody ? upstreamBody(req.body) : null;
     let upstream: Dispatcher.ResponseData;
     this.budget.recordRequest();
     try {
       upstream = await request(`${this.baseUrl}${path}`, {
         method: req.method,
         headers,
-        body: hasBody ? JSON.stringify(req.body ?? null) : null,
+        body,
         dispatcher: this.dispatcher,
         // The whole call, retries included, stays bounded.
         signal: AbortSignal.timeout(this.timeoutMs * 3),

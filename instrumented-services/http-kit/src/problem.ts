@@ -180,6 +180,16 @@ function fromBodyParser(err: BodyParserError): HttpProblem | undefined {
 }
 
 /**
+ * A body that does not decode as its Content-Encoding says (gzip, deflate, br bytes that are not) fails in zlib,
+ * and body-parser passes that error on marked 400 but with no `type`. Unhandled, it would be a 500.
+ */
+function isUndecodableBody(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const { status, type, errno } = err as Error & { status?: unknown; type?: unknown; errno?: unknown };
+  return status === 400 && type === undefined && typeof errno === 'number';
+}
+
+/**
  * The router decodes path parameters before any handler runs, and a malformed one (`/products/%FF`, a stray `%`)
  * fails with a URIError that it marks 400; unhandled, it would be a 500. Its message quotes the raw value, which
  * is not echoed.
@@ -206,7 +216,9 @@ export function problemErrorHandler(options: {
         ? err
         : isMalformedPathParameter(err)
           ? problems.validation([{ in: 'path', field: '', message: 'must be valid percent-encoded UTF-8' }])
-          : ((isBodyParserError(err) ? fromBodyParser(err) : undefined) ?? options.classify?.(err) ?? problems.internal());
+          : isUndecodableBody(err)
+            ? new HttpProblem({ status: 400, type: 'bad-request', title: 'Bad request', detail: 'The request body does not decode as its Content-Encoding says.' })
+            : ((isBodyParserError(err) ? fromBodyParser(err) : undefined) ?? options.classify?.(err) ?? problems.internal());
     if (problem.status >= 500) {
       const cause = err instanceof HttpProblem ? err.cause : err;
       options.logger.error('request failed', {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import express from 'express';
 import { z } from 'zod';
 import { notFoundHandler, problemErrorHandler, problems, requireJsonBody, validate } from '../../src/problem.js';
@@ -58,6 +59,17 @@ describe('problem+json error handling', () => {
     assert.equal(r.status, 400);
     assert.match(r.type ?? '', /^application\/problem\+json/);
     assert.equal(r.body.type, 'urn:lookout:problem:malformed-json');
+  });
+
+  it('answers a body that does not decode as its Content-Encoding says with 400, not 500', async () => {
+    const order = Buffer.from(JSON.stringify({ n: 1 }));
+    for (const [encoding, body] of [['gzip', Buffer.from('not gzip')], ['deflate', Buffer.from('not deflate')], ['br', Buffer.from('not br')], ['gzip', gzipSync(order).subarray(0, 10)]] as const) {
+      const r = await call('/things', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': encoding }, body });
+      assert.equal(r.status, 400, encoding);
+      assert.equal(r.body.type, 'urn:lookout:problem:bad-request');
+    }
+    const valid = await call('/things', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(order) });
+    assert.deepEqual(valid.body, { n: 1 });
   });
 
   it('answers an oversized body with 413', async () => {

@@ -9,6 +9,7 @@ import { loadConfig } from './config.js';
 import { OrdersRepository } from './orders-repo.js';
 import { OutboxMonitor, outboxStateReader, registerOutboxGauges } from './outbox-metrics.js';
 import { OutboxRelay } from './outbox.js';
+import { RetentionJob } from './retention.js';
 
 runService('orders', async () => {
   const logger = createLogger();
@@ -26,6 +27,7 @@ runService('orders', async () => {
   const relay = new OutboxRelay(pool, rabbitmq, { ...config.outbox, blocked: () => faults.get('publish_blocked') !== undefined }, logger);
   const outbox = new OutboxMonitor(outboxStateReader(pool, config.postgres.statementTimeoutMs), config.outboxMetrics, logger);
   registerOutboxGauges(outbox);
+  const retention = new RetentionJob(pool, config.retention, logger);
   const catalog = new CatalogClient(config.catalog.url, config.catalog.timeoutMs);
 
   const { app, lifecycle } = createApp({
@@ -40,10 +42,18 @@ runService('orders', async () => {
   });
   relay.start();
   outbox.start();
+  retention.start();
   await serve(app, {
     ...config.http,
     logger,
     lifecycle,
-    onShutdown: [() => relay.stop(), () => outbox.stop(), () => rabbitmq.close(), () => catalog.close(), () => pool.end()],
+    onShutdown: [
+      () => relay.stop(),
+      () => outbox.stop(),
+      () => retention.stop(),
+      () => rabbitmq.close(),
+      () => catalog.close(),
+      () => pool.end(),
+    ],
   });
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { waitFor, type ServiceProcess, type ShopStack } from '@lookout/testkit';
+import { ADMIN_TOKEN, waitFor, type ServiceProcess, type ShopStack } from '@lookout/testkit';
 import pg from 'pg';
-import { cacheResults, catalogStack, editable, json, request } from './helpers.js';
+import { cacheResults, catalogStack, dbQueries, editable, json, request } from './helpers.js';
 
 describe('catalog when its dependencies fail', () => {
   let stack: ShopStack;
@@ -62,6 +62,31 @@ describe('catalog when its dependencies fail', () => {
     );
     assert.equal((await request(catalog, '/readyz')).body.status, 'ready');
     assert.equal(catalog.running, true);
+  });
+
+  it('loads a key once across two instances while a slow database makes the load outlast the lock TTL', async () => {
+    const second = await stack.startService('catalog', { SEED_PRODUCTS: '0' });
+    try {
+      // Only the first instance's queries are slow: longer than CACHE_LOCK_TTL_MS (2000), within the waiters' bound.
+      const fault = await catalog.fetch('/admin/faults', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+        body: JSON.stringify({ name: 'slow_queries', ms: 3_000, durationSeconds: 60 }),
+      });
+      assert.equal(fault.status, 201, await fault.text());
+      const loadsBefore = await dbQueries(second, 'products.get_by_id');
+      const first = request(catalog, '/products/77');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const fromSecond = await request(second, '/products/77');
+      const fromFirst = await first;
+      assert.equal(fromFirst.status, 200);
+      assert.equal(fromSecond.status, 200);
+      assert.deepEqual(fromSecond.body, fromFirst.body);
+      assert.equal(await dbQueries(second, 'products.get_by_id'), loadsBefore, 'the second instance loaded the key as well');
+    } finally {
+      await catalog.fetch('/admin/faults/slow_queries', { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      await second.stop();
+    }
   });
 
   it('drains an in-flight request on SIGTERM, then exits 0', async () => {

@@ -2,7 +2,8 @@ import { envInt, parseEnv } from '@lookout/config';
 import { serviceEnv, serviceSettings } from '@lookout/http-kit';
 import { z } from 'zod';
 
-const schema = z.object({
+/** Every environment variable the service reads; exported for test/unit/env-errors.test.ts, which tries each. */
+export const schema = z.object({
   ...serviceEnv(8090),
   /** Notifications kept for GET /notifications; older ones are only in the logs. */
   NOTIFICATIONS_KEPT: envInt(1_000, 10, 100_000),

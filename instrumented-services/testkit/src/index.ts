@@ -1,3 +1,4 @@
+export { envErrorFailures, type EnvSchema } from './env-errors.js';
 export { OtlpSink, toAttributes, type Attributes, type KeyValue, type ReceivedLog, type ReceivedSpan } from './otlp-sink.js';
 export { freePort, sleep, waitFor } from './ports.js';
 export { PostgresServer } from './postgres.js';

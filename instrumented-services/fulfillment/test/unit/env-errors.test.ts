@@ -1,0 +1,13 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { envErrorFailures } from '@lookout/testkit';
+import { loadConfig, schema } from '../../src/config.js';
+
+it('refuses every invalid environment variable at start-up by name, alone or all at once, without repeating secrets', () => {
+  assert.deepEqual(
+    envErrorFailures(schema, loadConfig, {
+      HOST: 'any host name or address; a bad one fails at listen, with the resolver\'s error',
+    }),
+    [],
+  );
+});

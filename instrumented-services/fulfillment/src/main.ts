@@ -1,4 +1,5 @@
-import { connectRabbitMQ, createPgPool, postgresCheck, rabbitmqCheck } from '@lookout/clients';
+import path from 'node:path';
+import { connectRabbitMQ, createPgPool, postgresCheck, rabbitmqCheck, runMigrations } from '@lookout/clients';
 import { createServiceApp, FaultRegistry, runService, serve } from '@lookout/http-kit';
 import { shopFaultSpec, SUPPORTED_FAULTS } from '@lookout/shop-contracts';
 import { createLogger } from '@lookout/telemetry';
@@ -10,6 +11,13 @@ runService('fulfillment', async () => {
   const config = loadConfig();
 
   const pool = createPgPool(config.postgres, 'fulfillment', logger);
+  if (config.postgres.migrateOnStart) {
+    // Its own tables only (the e-mail log), in the orders database: the orders service migrates the rest.
+    await runMigrations(
+      { databaseUrl: config.postgres.url, dir: path.resolve(__dirname, '../../migrations'), table: 'pgmigrations_fulfillment' },
+      logger,
+    );
+  }
   const rabbitmq = connectRabbitMQ(config.rabbitmqUrl, 'fulfillment', logger);
   const faults = new FaultRegistry(shopFaultSpec, SUPPORTED_FAULTS.fulfillment, logger);
   const consumer = new OrderConsumer(pool, rabbitmq, config, faults, logger);

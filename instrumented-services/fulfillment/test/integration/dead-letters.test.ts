@@ -17,6 +17,8 @@ import {
   replayDlq,
 } from './helpers.js';
 
+const MAX_ATTEMPTS = 3; // fulfillmentStack's setting
+
 describe('fulfillment: poison messages, the dead-letter queue and its replay', () => {
   let stack: ShopStack;
   let connection: ChannelModel;
@@ -109,6 +111,38 @@ describe('fulfillment: poison messages, the dead-letter queue and its replay', (
     assert.equal(back.properties.headers?.['x-lookout-attempt'], 2);
     assert.equal(back.properties.headers['x-lookout-replays'], 1);
     assert.equal(back.properties.headers['x-lookout-failure'], 'invalid');
+  });
+
+  it('retries any other failure MAX_ATTEMPTS times, then dead-letters it; fixed, the replay recovers it', async () => {
+    assert.equal(await queueDepth(channel, queues.dlq), 0);
+    const fulfillment = stack.service('fulfillment');
+    const before = await outcomes(fulfillment);
+    const ids = await insertOrders(stack, 2);
+    const parked = ids.map((id) => ({ content: orderEvent(id), messageId: eventId() }));
+    const db = stack.database('orders');
+    // A failure that is not the database being unavailable: a table missing (a bad deployment, say).
+    await db.query('ALTER TABLE fulfillment_emails RENAME TO fulfillment_emails_away');
+    try {
+      await publishEvents(channel, parked);
+      await waitFor('both events in the dead-letter queue', async () => ((await queueDepth(channel, queues.dlq)) === 2 ? true : undefined), 30_000, 100);
+    } finally {
+      await db.query('ALTER TABLE fulfillment_emails_away RENAME TO fulfillment_emails');
+    }
+    const after = await outcomes(fulfillment);
+    assert.equal(after.retried - before.retried, 2 * (MAX_ATTEMPTS - 1));
+    assert.equal(after.deadLettered - before.deadLettered, 2);
+    assert.equal(await confirmedCount(stack, ids), 0);
+
+    const dry = await replayDlq(stack, ['--dry-run']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.equal(dry.stdout.match(new RegExp(`attempts=${MAX_ATTEMPTS} failure=processing last_error=".*does not exist`, 'g'))?.length, 2, dry.stdout);
+
+    const replayed = await replayDlq(stack, []);
+    assert.equal(replayed.code, 0, replayed.stderr);
+    await waitFor('the replayed orders confirmed', async () => ((await confirmedCount(stack, ids)) === 2 ? true : undefined), 30_000, 100);
+    assert.equal(await queueDepth(channel, queues.dlq), 0);
+    const emails = await emailRows(stack, parked.map((p) => p.messageId));
+    assert.deepEqual(parked.map((p) => emails.get(p.messageId)), [1, 1]);
   });
 
   it('refuses bad arguments with status 2 and moves nothing', async () => {

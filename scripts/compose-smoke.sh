@@ -5,6 +5,8 @@
 #
 #   bash scripts/compose-smoke.sh [compose options]     e.g. --env-file versions.env --env-file secrets.env
 #
+# Without options it runs on versions.env and throwaway passwords of its own (scripts/compose-secrets.sh into a
+# temporary file, deleted with the stack).
 # It is a compose project of its own (COMPOSE_PROJECT_NAME, default lookout-smoke), so a stack you run is left
 # alone; it publishes the same ports though (GATEWAY_PORT, GRAFANA_PORT to move them). Tempo is not published:
 # the trace is read from inside the gateway container (Node's fetch on compose's network), so no overlay is needed.
@@ -19,6 +21,7 @@ up_timeout="${SMOKE_UP_TIMEOUT:-900}"
 trace_timeout="${SMOKE_TRACE_TIMEOUT:-120}"
 # The published demo keys work only in demo mode: this throwaway stack runs in it unless told otherwise.
 export LOOKOUT_DEMO="${LOOKOUT_DEMO:-true}"
+work="$(mktemp -d)"
 compose_args=("$@")
 
 compose() {
@@ -28,7 +31,6 @@ compose() {
 
 log() { printf 'smoke: %s\n' "$*" >&2; }
 
-work="$(mktemp -d)"
 cleanup() {
   local status=$?
   if [ "$status" -ne 0 ]; then
@@ -37,16 +39,22 @@ cleanup() {
     compose logs --no-color --tail 30 gateway catalog orders fulfillment >&2 || true
   fi
   if [ "${SMOKE_KEEP:-0}" = 1 ]; then
-    log "left running (SMOKE_KEEP=1): docker compose -p $project down -v"
+    # Its passwords file (if generated) stays too: compose needs it to take the stack down.
+    log "left running (SMOKE_KEEP=1); remove it with: docker compose -p $project ${compose_args[*]+${compose_args[*]}} down -v"
   else
     compose down -v --remove-orphans >&2 || log "docker compose down failed"
+    rm -rf "$work"
   fi
-  rm -rf "$work"
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+if [ "$#" -eq 0 ] && [ -f scripts/compose-secrets.sh ]; then
+  bash scripts/compose-secrets.sh "$work/secrets.env" >/dev/null
+  compose_args=(--env-file versions.env --env-file "$work/secrets.env")
+fi
 
 hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
 

@@ -10,6 +10,7 @@ interface TempoSpan {
   name: string;
   kind: string | number;
   attributes?: KeyValue[];
+  links?: { traceId?: string }[];
 }
 interface TempoTrace {
   trace?: { resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: TempoSpan[] }[] }[] };
@@ -23,7 +24,12 @@ export interface TraceSpan {
   spanId: string;
   parentSpanId: string | undefined;
   attributes: Record<string, string>;
+  /** Trace ids this span links to, hex. */
+  linkedTraceIds: string[];
 }
+
+/** A trace id as Tempo's JSON spells it (hex, or base64 of the 16 bytes), as hex. */
+const hexTraceId = (id: string): string => (/^[0-9a-f]{32}$/i.test(id) ? id.toLowerCase() : Buffer.from(id, 'base64').toString('hex'));
 
 const attrs = (list: KeyValue[] | undefined): Record<string, string> =>
   Object.fromEntries(
@@ -51,6 +57,7 @@ export async function tempoTrace(s: StackSettings, traceId: string): Promise<Tra
         spanId: span.spanId,
         parentSpanId: span.parentSpanId === '' ? undefined : span.parentSpanId,
         attributes: attrs(span.attributes),
+        linkedTraceIds: (span.links ?? []).flatMap((l) => (l.traceId === undefined ? [] : [hexTraceId(l.traceId)])),
       })),
     );
   });
@@ -114,21 +121,27 @@ export async function collectorMetric(s: StackSettings, pattern: RegExp): Promis
 }
 
 /**
- * Places an order through the gateway inside a trace of our own (a traceparent we chose), so that the request's
- * telemetry can be looked up by that trace id.
+ * Places an order through the gateway as an outside caller with a trace of its own (a traceparent we chose). The
+ * public edge starts a new trace linked to ours (INBOUND_TRACE_CONTEXT=link) and names it in `traceresponse`: that
+ * is the trace the request's telemetry is looked up by; `callerTraceId` is ours, which the edge must not continue.
  */
-export async function tracedOrder(s: StackSettings, productId: number): Promise<{ status: number; orderId: number; traceId: string }> {
-  const traceId = randomBytes(16).toString('hex');
+export async function tracedOrder(
+  s: StackSettings,
+  productId: number,
+): Promise<{ status: number; orderId: number; traceId: string; callerTraceId: string }> {
+  const callerTraceId = randomBytes(16).toString('hex');
   const res = await fetch(`http://127.0.0.1:${s.servicePorts.gateway ?? 0}/api/orders`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       'x-api-key': WRITE_KEY,
       'idempotency-key': randomUUID(),
-      traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+      traceparent: `00-${callerTraceId}-${randomBytes(8).toString('hex')}-01`,
     },
     body: JSON.stringify({ customerEmail: 'e2e@example.com', items: [{ productId, quantity: 1 }] }),
   });
   const body = (await res.json()) as { id?: number };
-  return { status: res.status, orderId: body.id ?? Number.NaN, traceId };
+  const traceId = /^00-([0-9a-f]{32})-/.exec(res.headers.get('traceresponse') ?? '')?.[1];
+  if (traceId === undefined) throw new Error(`the gateway answered without a traceresponse header (status ${res.status})`);
+  return { status: res.status, orderId: body.id ?? Number.NaN, traceId, callerTraceId };
 }

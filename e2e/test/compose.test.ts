@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { ensureBinaries, programs, REPO, stackSettings, versions, type BinaryDirs } from '@lookout/native-stack';
-import { infraOf, portVariable, serviceDependencies, services as model } from '@lookout/stack';
+import { ensureBinaries, postgresBin, programs, REPO, stackSettings, versions, type BinaryDirs } from '@lookout/native-stack';
+import { dbPasswordVariable, infraOf, portVariable, serviceDependencies, services as model } from '@lookout/stack';
+import { PostgresServer } from '@lookout/testkit';
+import pg from 'pg';
 import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
 
@@ -136,8 +139,10 @@ describe('docker-compose.yml', () => {
       const env = services[program.name]?.environment ?? {};
       assert.deepEqual(Object.keys(env).sort(), Object.keys(program.env).sort(), program.name);
       for (const [key, value] of Object.entries(program.env)) {
-        // Values that are not addresses are the same in both.
-        if (!/URL|ENDPOINT|HOST|TOKEN|DEPLOYMENT_ENVIRONMENT/.test(key)) assert.equal(env[key], value, `${program.name}: ${key}`);
+        // Values that are not addresses are the same in both; the native stack is a local demo, compose is not
+        // unless LOOKOUT_DEMO says so.
+        if (key === 'LOOKOUT_DEMO') assert.deepEqual([env[key], value], ['${LOOKOUT_DEMO:-false}', 'true'], program.name);
+        else if (!/URL|ENDPOINT|HOST|TOKEN|DEPLOYMENT_ENVIRONMENT/.test(key)) assert.equal(interpolate(env[key] ?? ''), value, `${program.name}: ${key}`);
       }
     }
   });
@@ -207,11 +212,62 @@ describe('docker-compose.yml through the Compose CLI', { timeout: 30 * 60 * 1000
     composeBin = path.join((await ensureBinaries((line) => process.stderr.write(`# ${line}\n`))).compose, 'docker-compose');
   }, { timeout: 30 * 60 * 1000 });
 
-  const config = async (files: string[], envFiles: string[], env: Record<string, string> = {}) => {
+  // What scripts/compose-secrets.sh would write: every required password.
+  const SECRETS: Record<string, string> = Object.fromEntries(
+    ['POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'RABBITMQ_PASSWORD', 'GRAFANA_ADMIN_PASSWORD', ...model.filter((m) => m.postgres).map((m) => dbPasswordVariable(m.name))].map(
+      (name) => [name, `secret-${name.toLowerCase()}`],
+    ),
+  );
+  const run = (files: string[], envFiles: string[], env: Record<string, string>) => {
     const args = [...envFiles.flatMap((f) => ['--env-file', f]), ...files.flatMap((f) => ['-f', f]), 'config', '--format', 'json'];
-    const { stdout } = await exec(composeBin, args, { cwd: REPO, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+    return exec(composeBin, args, { cwd: REPO, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+  };
+  const config = async (files: string[], envFiles: string[], env: Record<string, string> = {}) => {
+    const { stdout } = await run(files, envFiles, { ...SECRETS, ...env });
     return (JSON.parse(stdout) as { services: Record<string, NormalizedService> }).services;
   };
+
+  it('refuses to start without the passwords, naming the missing one; scripts/compose-secrets.sh writes them all', async () => {
+    for (const missing of Object.keys(SECRETS)) {
+      const rest = Object.fromEntries(Object.entries(SECRETS).filter(([k]) => k !== missing));
+      await assert.rejects(run(['docker-compose.yml'], [], rest), (err: { stderr?: string }) => {
+        assert.match(err.stderr ?? '', new RegExp(`${missing}.*scripts/compose-secrets\\.sh`), missing);
+        return true;
+      });
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'lookout-secrets-'));
+    try {
+      const file = path.join(dir, 'secrets.env');
+      await exec('bash', [path.join(REPO, 'scripts/compose-secrets.sh'), file]);
+      const written = readFileSync(file, 'utf8');
+      for (const name of Object.keys(SECRETS)) assert.match(written, new RegExp(`^${name}=[0-9a-f]{32,}$`, 'm'), name);
+      assert.equal(statSync(file).mode & 0o077, 0, 'secrets.env is readable by others');
+      // Run twice, it keeps what is there (volumes were initialised with those passwords).
+      await exec('bash', [path.join(REPO, 'scripts/compose-secrets.sh'), file]);
+      assert.equal(readFileSync(file, 'utf8'), written);
+      const { stdout } = await run(['docker-compose.yml'], ['versions.env', file], {});
+      const normalized = (JSON.parse(stdout) as { services: Record<string, NormalizedService> }).services;
+      const password = /^POSTGRES_PASSWORD=(.*)$/m.exec(written)?.[1] ?? '';
+      assert.equal(normalized.postgres?.environment?.POSTGRES_PASSWORD, password);
+      const orders = /^ORDERS_DB_PASSWORD=(.*)$/m.exec(written)?.[1] ?? '';
+      assert.match(normalized.orders?.environment?.DATABASE_URL ?? '', new RegExp(`^postgres://orders:${orders}@postgres:5432/orders$`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the demo credentials off unless LOOKOUT_DEMO=true, and gives the load generator its own key', async () => {
+    const off = await config(['docker-compose.yml'], []);
+    const on = await config(['docker-compose.yml'], [], { LOOKOUT_DEMO: 'true' });
+    for (const m of model) {
+      assert.equal(off[m.name]?.environment?.LOOKOUT_DEMO, 'false', m.name);
+      assert.equal(on[m.name]?.environment?.LOOKOUT_DEMO, 'true', m.name);
+      assert.ok(!(off[m.name]?.environment?.ADMIN_TOKEN ?? ''), `${m.name} has a default admin token`);
+    }
+    assert.equal(off.gateway?.environment?.RATE_LIMIT_REQUESTS, undefined, 'the gateway raises every client\'s budget');
+    assert.equal(off.gateway?.environment?.INBOUND_TRACE_CONTEXT, 'link');
+    assert.equal(off.loadgen?.environment?.LOADGEN_API_KEY, 'lookout-demo-loadgen-key');
+  });
 
   for (const [label, envFiles] of [['default', []], ['small.env', ['versions.env', 'small.env']]] as const) {
     it(`${label}: binds every published port to 127.0.0.1, bounds every container's memory, gates only on checks that exist`, async () => {
@@ -243,5 +299,79 @@ describe('docker-compose.yml through the Compose CLI', { timeout: 30 * 60 * 1000
     const ips = Object.values(moved).flatMap((svc) => (svc.ports ?? []).map((p) => p.host_ip));
     assert.ok(ips.length >= 8, `compose.uis.yml adds the UIs: ${ips.length} ports`);
     assert.deepEqual([...new Set(ips)], ['10.1.2.3']);
+  });
+});
+
+/** The up part of a node-pg-migrate SQL migration. */
+const upMigration = (file: string) => readFileSync(file, 'utf8').split('-- Down Migration')[0] ?? '';
+const migrations = (service: string) => {
+  const dir = path.join(REPO, 'instrumented-services', service, 'migrations');
+  return readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => upMigration(path.join(dir, f)));
+};
+
+/**
+ * compose's Postgres runs the generated stack/postgres-init.sh on its first start. Here it runs with the same psql
+ * against a real server (trust auth: passwords are not what is tested, privileges are), then each service's real
+ * migrations run as its own role, and each role is tried on what it must and must not do.
+ */
+describe('stack/postgres-init.sh: one non-superuser role per service', { timeout: 120_000 }, () => {
+  let server: PostgresServer;
+  const exec = promisify(execFile);
+  const as = async <T>(role: string, database: string, fn: (c: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: `postgres://${role}@127.0.0.1:${server.port}/${database}` });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  };
+
+  before(async () => {
+    server = await PostgresServer.create();
+    await exec('sh', [path.join(REPO, 'stack/postgres-init.sh')], {
+      env: {
+        PATH: `${postgresBin()}:${process.env.PATH ?? ''}`,
+        PGHOST: '127.0.0.1',
+        PGPORT: String(server.port),
+        POSTGRES_USER: 'postgres',
+        POSTGRES_DB: 'postgres',
+        ...Object.fromEntries(model.filter((m) => m.postgres).map((m) => [dbPasswordVariable(m.name), `pw-${m.name}`])),
+      },
+    });
+  });
+  after(async () => server.destroy());
+
+  it('creates a login role per service that is neither superuser nor able to create roles or databases', async () => {
+    const roles = await as('postgres', 'postgres', (c) =>
+      c.query<{ rolname: string; rolsuper: boolean; rolcreaterole: boolean; rolcreatedb: boolean; rolcanlogin: boolean }>(
+        "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolcanlogin FROM pg_roles WHERE rolname IN ('catalog', 'orders', 'fulfillment') ORDER BY rolname",
+      ),
+    );
+    assert.deepEqual(roles.rows.map((r) => r.rolname), ['catalog', 'fulfillment', 'orders']);
+    for (const r of roles.rows) assert.deepEqual([r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolcanlogin], [false, false, false, true], r.rolname);
+  });
+
+  it('lets each service migrate and use its own database, and the guest (fulfillment) only rows of its host', async () => {
+    await as('catalog', 'catalog', async (c) => {
+      for (const sql of migrations('catalog')) await c.query(sql);
+    });
+    await as('orders', 'orders', async (c) => {
+      for (const sql of migrations('orders')) await c.query(sql);
+      await c.query("INSERT INTO orders (client_id, customer_email, total_cents, currency) VALUES ('c', 'a@example.com', 100, 'EUR')");
+    });
+    await as('fulfillment', 'orders', async (c) => {
+      for (const sql of migrations('fulfillment')) await c.query(sql);
+      const updated = await c.query("UPDATE orders SET status = 'confirmed' WHERE status = 'pending'");
+      assert.equal(updated.rowCount, 1);
+      await assert.rejects(c.query('DROP TABLE orders'), /must be owner/);
+      await assert.rejects(c.query('ALTER TABLE orders ADD COLUMN x int'), /must be owner/);
+    });
+  });
+
+  it('keeps every role out of the other services\' databases', async () => {
+    await assert.rejects(as('catalog', 'orders', () => Promise.resolve()), /permission denied for database/);
+    await assert.rejects(as('orders', 'catalog', () => Promise.resolve()), /permission denied for database/);
+    await assert.rejects(as('fulfillment', 'catalog', () => Promise.resolve()), /permission denied for database/);
   });
 });

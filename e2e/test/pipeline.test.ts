@@ -22,7 +22,7 @@ describe('the native stack, end to end', { timeout: 60 * 60 * 1000 }, () => {
     await stopStack(stack);
   });
 
-  async function order(): Promise<{ orderId: number; traceId: string }> {
+  async function order(): Promise<{ orderId: number; traceId: string; callerTraceId: string }> {
     const placed = await tracedOrder(s(), 1 + Math.floor(Math.random() * 100));
     assert.equal(placed.status, 201);
     return placed;
@@ -44,9 +44,13 @@ describe('the native stack, end to end', { timeout: 60 * 60 * 1000 }, () => {
   };
 
   it('puts one request\'s trace in Tempo, its logs in Loki and its metrics in Prometheus, correlated', async () => {
-    const { orderId, traceId } = await order();
+    const { orderId, traceId, callerTraceId } = await order();
 
     const spans = await waitFor(`trace ${traceId} complete in Tempo`, () => completeTrace(traceId), 90_000, 1000);
+    // The public edge started this trace for an outside caller and links to the caller's (INBOUND_TRACE_CONTEXT=link).
+    assert.notEqual(traceId, callerTraceId);
+    const edge = spans.find((sp) => sp.service === 'gateway' && sp.kind === 'SERVER');
+    assert.deepEqual(edge?.linkedTraceIds, [callerTraceId], 'the gateway\'s span does not link to the caller\'s trace');
     const services = new Set(spans.map((sp) => sp.service));
     for (const name of ['gateway', 'catalog', 'orders', 'fulfillment']) assert.ok(services.has(name), `${name} missing: ${[...services].join(', ')}`);
     assert.ok(spans.some((sp) => sp.service === 'orders' && sp.attributes['db.system.name'] === 'postgresql'), 'no pg span in orders');

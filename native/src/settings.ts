@@ -43,6 +43,9 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env) {
     return n;
   };
   const dataDir = path.resolve(env.LOOKOUT_DATA_DIR ?? path.join(REPO, '.lookout'));
+  const demoRaw = (env.LOOKOUT_DEMO ?? 'true').trim().toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(demoRaw)) throw new Error(`invalid configuration: LOOKOUT_DEMO: expected true or false, got "${env.LOOKOUT_DEMO ?? ''}"`);
+  const demo = demoRaw === 'true' || demoRaw === '1';
   return {
     dataDir,
     ports: Object.fromEntries(Object.entries(PORTS).map(([key, [variable, fallback]]) => [key, port(variable, fallback)])) as Record<
@@ -56,7 +59,11 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env) {
       if (!Number.isFinite(rate) || rate < 0 || rate > 5000) throw new Error(`invalid configuration: LOADGEN_RATE: expected 0-5000 requests/s, got "${env.LOADGEN_RATE ?? ''}"`);
       return rate;
     })(),
-    adminToken: env.ADMIN_TOKEN ?? 'lookout-local-admin-token',
+    /** The native stack is a local demo on loopback: demo mode unless LOOKOUT_DEMO=false (then set API_KEYS). */
+    demo,
+    // In demo mode the services' default admin token (http-kit's DEMO_ADMIN_TOKEN), which drills use to set faults.
+    adminToken: env.ADMIN_TOKEN ?? (demo ? 'lookout-local-admin-token' : ''),
+    inboundTraceContext: env.INBOUND_TRACE_CONTEXT ?? 'link',
   };
 }
 

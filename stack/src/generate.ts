@@ -21,11 +21,14 @@ export const composeWiring: Wiring = {
   environment: 'docker',
   host: '0.0.0.0',
   otlpEndpoint: 'http://otel-collector:4318',
-  adminToken: '${ADMIN_TOKEN:-lookout-local-admin-token}',
+  demo: '${LOOKOUT_DEMO:-false}',
+  adminToken: '${ADMIN_TOKEN:-}',
+  inboundTraceContext: '${INBOUND_TRACE_CONTEXT:-link}',
   port: (s) => s.port,
-  postgresUrl: (db) => `postgres://lookout:\${POSTGRES_PASSWORD:-lookout}@postgres:5432/${db}`,
-  redisUrl: 'redis://redis:6379',
-  rabbitmqUrl: 'amqp://guest:guest@rabbitmq:5672',
+  // Each service logs in as its own role (stack/postgres-init.sh); passwords are hex (scripts/compose-secrets.sh), URL-safe.
+  postgresUrl: (db, role) => `postgres://${role}:\${${dbPasswordVariable(role)}}@postgres:5432/${db}`,
+  redisUrl: 'redis://:${REDIS_PASSWORD}@redis:6379',
+  rabbitmqUrl: 'amqp://lookout:${RABBITMQ_PASSWORD}@rabbitmq:5672',
   serviceUrl: (name) => `http://${name}:${services.find((s) => s.name === name)?.port ?? 0}`,
 };
 
@@ -78,11 +81,45 @@ export function serviceTargets(address: (name: string, port: number) => string, 
   return doc.toString();
 }
 
-/** The databases compose's Postgres creates on its first start (the native stack creates the same itself). */
+/** The password variable of a service's database role in compose. */
+export const dbPasswordVariable = (role: string) => `${role.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_DB_PASSWORD`;
+
+/**
+ * What compose's Postgres runs on its first start (the native stack creates the databases itself): a login role per
+ * service using Postgres, each database owned by the role of the service that migrates it, and the services that
+ * share another's database (fulfillment in orders) granted the owner's rows through default privileges, and room for
+ * tables of their own (fulfillment's e-mail log), never the owner's schema.
+ */
 export function postgresInit(): string {
+  const users = services.filter((s) => s.postgres !== undefined);
+  const owners = new Map<string, string>();
+  for (const s of users) if (s.postgres && !owners.has(s.postgres.database) && (s.startsAfter ?? []).length === 0) owners.set(s.postgres.database, s.name);
+  const sql: string[] = [];
+  for (const s of users) sql.push(`CREATE ROLE "${s.name}" LOGIN PASSWORD :'${s.name.replace(/-/g, '_')}_password';`);
+  for (const db of databases()) {
+    const owner = owners.get(db) ?? 'lookout';
+    sql.push(`CREATE DATABASE "${db}" OWNER "${owner}";`, `REVOKE ALL ON DATABASE "${db}" FROM PUBLIC;`);
+    const guests = users.filter((s) => s.postgres?.database === db && s.name !== owner);
+    if (guests.length === 0) continue;
+    sql.push(`\\connect "${db}"`);
+    for (const g of guests) {
+      sql.push(
+        `GRANT CONNECT ON DATABASE "${db}" TO "${g.name}";`,
+        `GRANT USAGE, CREATE ON SCHEMA public TO "${g.name}";`,
+        `ALTER DEFAULT PRIVILEGES FOR ROLE "${owner}" IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "${g.name}";`,
+        `ALTER DEFAULT PRIVILEGES FOR ROLE "${owner}" IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO "${g.name}";`,
+      );
+    }
+  }
   return [
-    `-- ${GENERATED('stack/src/services.ts')}`,
-    ...databases().map((db) => `CREATE DATABASE ${db};`),
+    '#!/bin/sh',
+    `# ${GENERATED('stack/src/services.ts')}`,
+    'set -eu',
+    'psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \\',
+    ...users.map((s) => `  -v ${s.name.replace(/-/g, '_')}_password="$${dbPasswordVariable(s.name)}" \\`),
+    "  <<'SQL'",
+    ...sql,
+    'SQL',
     '',
   ].join('\n');
 }
@@ -92,6 +129,6 @@ export function generatedFiles(): Record<string, string> {
   return {
     'docker-compose.yml': composeFile(),
     'otel-collector/service-targets.compose.yml': serviceTargets((name, port) => `${name}:${port}`, 'stack/src/services.ts'),
-    'stack/postgres-init.sql': postgresInit(),
+    'stack/postgres-init.sh': postgresInit(),
   };
 }

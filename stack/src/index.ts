@@ -1,4 +1,4 @@
-export { composeWiring, generatedFiles, postgresInit, REPO, serviceTargets } from './generate.js';
+export { composeWiring, dbPasswordVariable, generatedFiles, postgresInit, REPO, serviceTargets } from './generate.js';
 export {
   databases,
   INFRA,

@@ -17,9 +17,15 @@ export interface Wiring {
   readonly environment: string;
   readonly host: string;
   readonly otlpEndpoint: string;
+  /** LOOKOUT_DEMO: whether the published demo credentials work (see SECURITY.md). */
+  readonly demo: string;
+  /** ADMIN_TOKEN; '' leaves it unset (in demo mode the services then use the published demo token). */
   readonly adminToken: string;
+  /** INBOUND_TRACE_CONTEXT of public services: continue, link or ignore an outside caller's trace. */
+  readonly inboundTraceContext: string;
   port(service: ServiceSpec): number;
-  postgresUrl(database: string): string;
+  /** The URL of `database` for the service `role` (compose gives each service its own login role). */
+  postgresUrl(database: string, role: string): string;
   readonly redisUrl: string;
   readonly rabbitmqUrl: string;
   serviceUrl(name: string): string;
@@ -76,10 +82,13 @@ export function serviceEnvironment(s: ServiceSpec, w: Wiring): Record<string, st
     PORT: String(w.port(s)),
     OTEL_EXPORTER_OTLP_ENDPOINT: w.otlpEndpoint,
     DEPLOYMENT_ENVIRONMENT: w.environment,
-    ADMIN_TOKEN: w.adminToken,
+    LOOKOUT_DEMO: w.demo,
+    ...(w.adminToken !== '' && { ADMIN_TOKEN: w.adminToken }),
     LOG_LEVEL: 'info',
   };
-  if (s.postgres) env.DATABASE_URL = w.postgresUrl(s.postgres.database);
+  // The public edge decides what an outside trace context means; behind it, services continue the edge's traces.
+  if (s.public === true) env.INBOUND_TRACE_CONTEXT = w.inboundTraceContext;
+  if (s.postgres) env.DATABASE_URL = w.postgresUrl(s.postgres.database, s.name);
   if (s.redis === true) env.REDIS_URL = w.redisUrl;
   if (s.rabbitmq === true) env.RABBITMQ_URL = w.rabbitmqUrl;
   for (const callee of s.calls) env[urlVariable(callee)] = w.serviceUrl(callee);

@@ -39,8 +39,6 @@ export const SERVICES: readonly ServiceSpec[] = [
     public: true,
     redis: true,
     calls: ['catalog', 'orders'],
-    // The steady demo load uses one demo key; the default budget would throttle it.
-    env: { RATE_LIMIT_REQUESTS: '1000000' },
   },
   {
     name: 'alert-receiver',

@@ -21,8 +21,14 @@ describe('the stack model', () => {
 
   it('derives each service\'s environment from what it uses', () => {
     const env = serviceEnvironment(service('orders'), composeWiring);
-    assert.equal(env.DATABASE_URL, 'postgres://lookout:${POSTGRES_PASSWORD:-lookout}@postgres:5432/orders');
-    assert.equal(env.RABBITMQ_URL, 'amqp://guest:guest@rabbitmq:5672');
+    // Its own role and password, required by compose (no default), on its own database.
+    assert.equal(env.DATABASE_URL, 'postgres://orders:${ORDERS_DB_PASSWORD}@postgres:5432/orders');
+    assert.equal(serviceEnvironment(service('fulfillment'), composeWiring).DATABASE_URL, 'postgres://fulfillment:${FULFILLMENT_DB_PASSWORD}@postgres:5432/orders');
+    assert.equal(env.RABBITMQ_URL, 'amqp://lookout:${RABBITMQ_PASSWORD}@rabbitmq:5672');
+    assert.equal(env.LOOKOUT_DEMO, '${LOOKOUT_DEMO:-false}');
+    assert.equal(env.ADMIN_TOKEN, undefined);
+    assert.equal(env.INBOUND_TRACE_CONTEXT, undefined, 'only the public edge applies an inbound trace policy');
+    assert.equal(serviceEnvironment(service('gateway'), composeWiring).INBOUND_TRACE_CONTEXT, '${INBOUND_TRACE_CONTEXT:-link}');
     assert.equal(env.CATALOG_URL, 'http://catalog:8081');
     assert.equal(env.REDIS_URL, undefined);
     assert.equal(env.PORT, '8082');

@@ -7,11 +7,14 @@ import type { GatewayConfig } from './config.js';
 import { apiRoutes } from './routes.js';
 import type { Upstream } from './upstream.js';
 
-/** The edge: authentication, rate limiting and validation in front of the routed API under /api. */
+/** The edge: a per-address limit on everything, then authentication, a per-client limit and validation in front of the routed API under /api. */
 export function createApp(deps: {
   http: ServiceSettings;
   auth: GatewayConfig['auth'];
-  rateLimit: RequestHandler;
+  /** Before anything else, per client address. */
+  addressRateLimit: RequestHandler;
+  /** After authentication, per client. */
+  clientRateLimit: RequestHandler;
   upstreams: { catalog: Upstream; orders: Upstream };
   faults: FaultRegistry<ShopFault>;
   checks: DependencyCheck[];
@@ -19,6 +22,7 @@ export function createApp(deps: {
 }) {
   return createServiceApp({
     ...deps,
-    mount: (app) => app.use('/api', authenticate(deps.auth), deps.rateLimit, apiRoutes(deps.upstreams)),
+    before: deps.addressRateLimit,
+    mount: (app) => app.use('/api', authenticate(deps.auth), deps.clientRateLimit, apiRoutes(deps.upstreams)),
   });
 }

@@ -9,7 +9,12 @@ export interface Principal {
   id: string;
   scopes: ReadonlySet<Scope>;
   method: 'api-key' | 'jwt';
+  /** The client's own rate-limit budget, when its key names one. */
+  budget?: { requests: number; windowSeconds: number };
 }
+
+// A JWT subject becomes a rate-limit and ownership key: printable, bounded, no separators that could collide.
+const SUBJECT = /^[A-Za-z0-9._@|+-]{1,128}$/;
 
 const CHALLENGE = 'Bearer realm="lookout", ApiKey realm="lookout"';
 
@@ -25,7 +30,7 @@ export function principalOf(res: Response): Principal {
 
 /**
  * Authenticates with `X-API-Key: <key>` (keys are looked up by their SHA-256, never stored in clear) or
- * `Authorization: Bearer <JWT>` (HS256, exp required, iss/aud checked when configured, scopes in `scope`).
+ * `Authorization: Bearer <JWT>` (HS256; exp, sub, iss and aud required and checked; scopes in `scope`).
  */
 export function authenticate(auth: GatewayConfig['auth']): RequestHandler {
   const keys = new Map(auth.apiKeys.map((k) => [k.sha256, k]));
@@ -36,25 +41,34 @@ export function authenticate(auth: GatewayConfig['auth']): RequestHandler {
     if (typeof apiKey === 'string' && apiKey !== '') {
       const found = keys.get(createHash('sha256').update(apiKey).digest('hex'));
       if (found === undefined) throw unauthorized('The API key is not valid.');
-      res.locals.principal = { id: found.id, scopes: new Set(found.scopes), method: 'api-key' } satisfies Principal;
+      res.locals.principal = {
+        id: found.id,
+        scopes: new Set(found.scopes),
+        method: 'api-key',
+        ...(found.rateLimit && { budget: found.rateLimit }),
+      } satisfies Principal;
       next();
       return;
     }
     if (authorization?.startsWith('Bearer ') === true) {
       if (secret === undefined || auth.jwt === undefined) throw unauthorized('Bearer tokens are not accepted here; use an API key.');
+      let payload;
       try {
-        const { payload } = await jwtVerify(authorization.slice(7).trim(), secret, {
+        ({ payload } = await jwtVerify(authorization.slice(7).trim(), secret, {
           algorithms: ['HS256'],
-          requiredClaims: ['exp', 'sub'],
-          ...(auth.jwt.issuer === undefined ? {} : { issuer: auth.jwt.issuer }),
-          ...(auth.jwt.audience === undefined ? {} : { audience: auth.jwt.audience }),
-        });
-        const granted = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
-        const scopes = new Set(SCOPES.filter((s) => granted.includes(s)));
-        res.locals.principal = { id: `jwt:${String(payload.sub)}`, scopes, method: 'jwt' } satisfies Principal;
+          requiredClaims: ['exp', 'sub', 'iss', 'aud'],
+          issuer: auth.jwt.issuer,
+          audience: auth.jwt.audience,
+        }));
       } catch (err) {
         throw unauthorized(`The bearer token is not valid (${err instanceof Error ? err.message : 'rejected'}).`);
       }
+      if (typeof payload.sub !== 'string' || !SUBJECT.test(payload.sub)) {
+        throw unauthorized('The bearer token is not valid ("sub" must be 1-128 letters, digits or ._@|+-).');
+      }
+      const granted = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
+      const scopes = new Set(SCOPES.filter((s) => granted.includes(s)));
+      res.locals.principal = { id: `jwt:${payload.sub}`, scopes, method: 'jwt' } satisfies Principal;
       next();
       return;
     }

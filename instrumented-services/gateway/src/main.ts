@@ -5,7 +5,7 @@ import { createLogger } from '@lookout/telemetry';
 import { request } from 'undici';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
-import { rateLimit } from './rate-limit.js';
+import { addressRateLimit, clientRateLimit } from './rate-limit.js';
 import { Upstream } from './upstream.js';
 
 runService('gateway', async () => {
@@ -25,7 +25,8 @@ runService('gateway', async () => {
   const { app, lifecycle } = createApp({
     http: config.http,
     auth: config.auth,
-    rateLimit: rateLimit(redis, config.rateLimit, logger),
+    addressRateLimit: addressRateLimit(redis, config.rateLimit.address, logger),
+    clientRateLimit: clientRateLimit(redis, config.rateLimit.client, logger),
     upstreams,
     faults: new FaultRegistry(shopFaultSpec, SUPPORTED_FAULTS.gateway, logger),
     logger,

@@ -5,10 +5,11 @@ import { healthRoutes, Lifecycle, monitorDependencies, type DependencyCheck } fr
 import { notFoundHandler, problemErrorHandler, requireJsonBody, type HttpProblem } from './problem.js';
 import { metricsHandler, requestTelemetry } from './red.js';
 import type { ServiceSettings } from './settings.js';
+import { traceResponse } from './trace-response.js';
 
 /**
  * The HTTP application every service shares, in order: RED metrics and the access log for every request, the
- * telemetry endpoints (/metrics, /healthz, /readyz), JSON body parsing with a size limit, /admin/faults, the
+ * `traceresponse` header, the telemetry endpoints (/metrics, /healthz, /readyz), JSON body parsing with a size limit, /admin/faults, the
  * latency/error faults, the service's own routes (`mount`), then 404 and problem+json rendering for every error.
  * Returns the lifecycle to hand to `serve()`.
  */
@@ -18,12 +19,16 @@ export function createServiceApp<S extends NamedFault>(options: {
   checks: readonly DependencyCheck[];
   faults: FaultRegistry<S>;
   classify?: (err: unknown) => HttpProblem | undefined;
+  /** Runs for every request before anything else answers it (an edge service's per-address rate limit). */
+  before?: express.RequestHandler;
   mount: (app: express.Application) => void;
 }): { app: express.Application; lifecycle: Lifecycle } {
   const app = express();
   const lifecycle = new Lifecycle();
   app.disable('x-powered-by');
   app.use(requestTelemetry({ logger: options.logger, ...options.http.accessLog }));
+  app.use(traceResponse());
+  if (options.before !== undefined) app.use(options.before);
   app.get('/metrics', metricsHandler());
   app.use(healthRoutes({ checks: options.checks, lifecycle }));
   monitorDependencies(options.checks, lifecycle);

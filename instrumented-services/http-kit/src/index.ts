@@ -25,4 +25,5 @@ export {
 export { httpServerDuration, metricsHandler, requestTelemetry, routeLabel, routeTemplate, sampledForAccessLog, type AccessLogOptions } from './red.js';
 export { serve, type RunningServer, type ServeOptions } from './serve.js';
 export { isWellFormedText, text } from './text.js';
-export { serviceEnv, serviceSettings, type AccessLogLevel, type ServiceSettings } from './settings.js';
+export { traceResponse } from './trace-response.js';
+export { DEMO_ADMIN_TOKEN, serviceEnv, serviceSettings, type AccessLogLevel, type ServiceSettings } from './settings.js';

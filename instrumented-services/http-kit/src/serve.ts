@@ -10,6 +10,8 @@ export interface ServeOptions {
   lifecycle: Lifecycle;
   /** Hard limit from the first signal to exit; in-flight requests get most of it, cleanup and flushing the rest. */
   shutdownTimeoutMs: number;
+  /** How long readiness reports `draining` while the listener still serves, before it closes (0: close at once). */
+  readinessDrainMs?: number;
   /** Run in order after the server stopped: close pools and clients. */
   onShutdown?: readonly (() => Promise<unknown>)[];
   /** Called instead of process.exit (tests); receives the exit code. */
@@ -42,8 +44,8 @@ function closeServer(server: Server, drainMs: number, logger: Logger): Promise<v
 }
 
 /**
- * Listens, and on SIGTERM or SIGINT shuts down gracefully: readiness turns to `draining`, the server stops
- * accepting, in-flight requests finish (forced after 80% of the deadline), `onShutdown` hooks close pools and clients,
+ * Listens, and on SIGTERM or SIGINT shuts down gracefully: readiness turns to `draining` (and the server keeps
+ * serving for `readinessDrainMs`), the server stops accepting, in-flight requests finish (forced after 80% of the deadline), `onShutdown` hooks close pools and clients,
  * telemetry is flushed, and the process exits 0 — or 1 if the hard deadline passes first.
  */
 export async function serve(app: Application, options: ServeOptions): Promise<RunningServer> {
@@ -69,7 +71,13 @@ export async function serve(app: Application, options: ServeOptions): Promise<Ru
       hardDeadline.unref();
       logger.info('shutting down', { reason });
       lifecycle.startDraining();
-      await closeServer(server, Math.floor(options.shutdownTimeoutMs * 0.8), logger);
+      const drainMs = options.readinessDrainMs ?? 0;
+      if (drainMs > 0) {
+        // Load balancers see /readyz fail and stop sending; requests that still arrive meanwhile are served.
+        logger.info('readiness drain: not ready, still serving', { drain_ms: drainMs });
+        await new Promise((resolve) => setTimeout(resolve, drainMs));
+      }
+      await closeServer(server, Math.floor(options.shutdownTimeoutMs * 0.8) - drainMs, logger);
       for (const hook of options.onShutdown ?? []) {
         try {
           await hook();

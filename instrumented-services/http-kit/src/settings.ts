@@ -1,4 +1,4 @@
-import { envInt, envPort } from '@lookout/config';
+import { ConfigError, envBool, envInt, envPort } from '@lookout/config';
 import { z } from 'zod';
 
 const ACCESS_LOG_LEVELS = ['off', 'error', 'warn', 'info', 'http', 'verbose', 'debug'] as const;
@@ -11,8 +11,18 @@ export function serviceEnv(defaultPort: number) {
     HOST: z.string().default('0.0.0.0'),
     SHUTDOWN_TIMEOUT_MS: envInt(10_000, 1_000, 120_000),
     BODY_LIMIT_BYTES: envInt(16_384, 1_024, 10_485_760),
-    /** Bearer token for /admin (fault injection); the endpoints are off when it is unset. */
+    /**
+     * The published demo credentials (API keys, the admin token) work only when this is true; without it a service
+     * given one refuses to start. For local demos (both stacks' quick starts), never for a deployment.
+     */
+    LOOKOUT_DEMO: envBool(false),
+    /** Bearer token for /admin (fault injection); the endpoints are off when it is unset (in demo mode: DEMO_ADMIN_TOKEN). */
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    /**
+     * On shutdown, how long /readyz answers 503 while the listener still serves, so that a load balancer polling
+     * readiness stops routing here before connections are refused. 0 where nothing routes by readiness.
+     */
+    READINESS_DRAIN_MS: envInt(0, 0, 60_000),
     /** Level of the one access-log line per request; `off` writes none. Failed requests (5xx) log at warn or above. */
     ACCESS_LOG_LEVEL: z.enum(ACCESS_LOG_LEVELS).default('info'),
     /** Share of traces whose requests are access-logged (decided from the trace id, so alike in every service). */
@@ -26,22 +36,39 @@ export function serviceEnv(defaultPort: number) {
 
 export type ServiceSettings = ReturnType<typeof serviceSettings>;
 
-/** The settings of `serviceEnv`, named for `serve()` and `createServiceApp()`. */
+/** The admin token of demo mode, published in the README: accepted only with LOOKOUT_DEMO=true. */
+export const DEMO_ADMIN_TOKEN = 'lookout-local-admin-token';
+
+/** The settings of `serviceEnv`, named for `serve()` and `createServiceApp()`. Throws ConfigError for a demo secret outside demo mode. */
 export function serviceSettings(env: {
   PORT: number;
   HOST: string;
   SHUTDOWN_TIMEOUT_MS: number;
   BODY_LIMIT_BYTES: number;
+  LOOKOUT_DEMO: boolean;
   ADMIN_TOKEN?: string | undefined;
+  READINESS_DRAIN_MS: number;
   ACCESS_LOG_LEVEL: AccessLogLevel;
   ACCESS_LOG_SAMPLE_RATIO: number;
 }) {
+  if (!env.LOOKOUT_DEMO && env.ADMIN_TOKEN === DEMO_ADMIN_TOKEN) {
+    throw new ConfigError([
+      { setting: 'ADMIN_TOKEN', message: 'the published demo token is accepted only with LOOKOUT_DEMO=true; set a secret of your own (e.g. `openssl rand -hex 24`) or leave it unset to turn /admin off' },
+    ]);
+  }
+  if (env.READINESS_DRAIN_MS >= env.SHUTDOWN_TIMEOUT_MS / 2) {
+    throw new ConfigError([
+      { setting: 'READINESS_DRAIN_MS', message: `must be less than half of SHUTDOWN_TIMEOUT_MS (${env.SHUTDOWN_TIMEOUT_MS}), which also has to cover in-flight requests and flushing (got "${env.READINESS_DRAIN_MS}")` },
+    ]);
+  }
   return {
     port: env.PORT,
     host: env.HOST,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    readinessDrainMs: env.READINESS_DRAIN_MS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
-    adminToken: env.ADMIN_TOKEN,
+    demo: env.LOOKOUT_DEMO,
+    adminToken: env.ADMIN_TOKEN ?? (env.LOOKOUT_DEMO ? DEMO_ADMIN_TOKEN : undefined),
     accessLog: { level: env.ACCESS_LOG_LEVEL, sampleRatio: env.ACCESS_LOG_SAMPLE_RATIO },
   };
 }

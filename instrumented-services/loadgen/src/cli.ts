@@ -16,7 +16,7 @@ const USAGE = `Usage:
   loadgen drill --target URL --list [--admin-token TOKEN]
 
 Targets must be loopback addresses unless LOADGEN_ALLOW_REMOTE=1. --duration 0 runs until SIGINT/SIGTERM.
-Defaults come from LOADGEN_BASE_URL (http://127.0.0.1:8080), LOADGEN_API_KEY (the demo write key) and ADMIN_TOKEN.
+Defaults come from LOADGEN_BASE_URL (http://127.0.0.1:8080), LOADGEN_API_KEY (the demo mode's load generator key) and ADMIN_TOKEN.
 Faults: latency (--ms, --ratio), errors (--ratio, --status), slow_queries (--ms), cache_bypass, consumer_paused,
 publish_blocked; each service lists the ones it supports at GET /admin/faults.`;
 
@@ -90,7 +90,7 @@ async function run(args: string[]): Promise<void> {
     rate: numberOption(values.rate, '--rate', 20, 0.1, LIMITS.maxRate),
     durationSeconds,
     mix: parseMix(values.mix ?? 'browse=70,search=25,order=5'),
-    apiKey: values['api-key'] ?? process.env.LOADGEN_API_KEY ?? 'lookout-demo-write-key',
+    apiKey: values['api-key'] ?? process.env.LOADGEN_API_KEY ?? 'lookout-demo-loadgen-key',
     products: numberOption(values.products, '--products', 10_000, 1, 10_000_000),
     zipfExponent: numberOption(values.zipf, '--zipf', 1, 0, 5),
     maxInFlight: numberOption(values['max-in-flight'], '--max-in-flight', 256, 1, LIMITS.maxInFlight),

@@ -12,6 +12,7 @@ export {
   renderMetrics,
   type ExemplarLabels,
 } from './metrics.js';
+export { INBOUND_POLICIES, INBOUND_POLICY_VARIABLE, inboundPolicy, type InboundPolicy } from './inbound.js';
 export { captureTraceContext, withoutTraceContext, withTraceContext, type TraceCarrier } from './propagation.js';
 export { redactRecord, redactString, redactValue, REDACTED } from './redact.js';
 export { instrumentationConfig, isTelemetryStarted, shutdownTelemetry, startTelemetry, UNTRACED_PATHS } from './sdk.js';

@@ -1,4 +1,4 @@
-import { diag, DiagLogLevel, logs } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, logs } from '@opentelemetry/api';
 import { logs as legacyLogs } from '@opentelemetry/api-logs';
 import { getNodeAutoInstrumentations, type InstrumentationConfigMap } from '@opentelemetry/auto-instrumentations-node';
 import { ExpressLayerType } from '@opentelemetry/instrumentation-express';
@@ -10,6 +10,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import { CountingDiagLogger, countingLogProcessor, countingSpanExporter, exportsOtlp } from './export-counting.js';
 import { serviceIdentity } from './identity.js';
+import { inboundPolicy, InboundPolicyPropagator, linkInboundCaller } from './inbound.js';
 
 // Incubating semantic-convention keys, spelled out rather than imported from the unstable entry point.
 const ATTR_DEPLOYMENT_ENVIRONMENT_NAME = 'deployment.environment.name';
@@ -43,6 +44,7 @@ export function instrumentationConfig(env: NodeJS.ProcessEnv = process.env): Ins
   const config: InstrumentationConfigMap = {
     '@opentelemetry/instrumentation-http': {
       ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
+      ...(inboundPolicy(env) === 'link' && { requestHook: (span, request) => linkInboundCaller(span, request, context.active()) }),
     },
     // Middleware and router layers (json parser, metrics, health router, …) are one span each per request and
     // say nothing an SRE needs; the request handler span and the http server span remain.
@@ -59,7 +61,8 @@ export function instrumentationConfig(env: NodeJS.ProcessEnv = process.env): Ins
 
 /**
  * Starts the OpenTelemetry SDK: traces and logs over OTLP (protocol, endpoint, headers, sampler and batch sizes from
- * the standard OTEL_* variables; http/protobuf to localhost:4318 by default), W3C trace context, and the resource
+ * the standard OTEL_* variables; http/protobuf to localhost:4318 by default), W3C trace context (what an edge service
+ * does with an outside caller's context: `INBOUND_TRACE_CONTEXT`, see inbound.ts), and the resource
  * attributes of `serviceIdentity()`. Metrics are prom-client's (see metrics.ts), so the SDK's OTLP metrics
  * pipeline stays off unless OTEL_METRICS_EXPORTER asks for it.
  */
@@ -70,6 +73,7 @@ export function startTelemetry(): void {
     diag.setLogger(new CountingDiagLogger(), DiagLogLevel.WARN);
   }
   const identity = serviceIdentity();
+  const policy = inboundPolicy();
   sdk = new NodeSDK({
     // The env detector runs after this and wins, so OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME still override.
     resource: resourceFromAttributes({
@@ -82,6 +86,7 @@ export function startTelemetry(): void {
     // OTLP (the default) is built here so that its outcomes are counted; other exporters come from the env as usual.
     ...(exportsOtlp('traces') ? { traceExporter: countingSpanExporter() } : {}),
     ...(exportsOtlp('logs') ? { logRecordProcessors: [countingLogProcessor()] } : {}),
+    ...(policy !== undefined && { textMapPropagator: new InboundPolicyPropagator(policy) }),
     instrumentations: [getNodeAutoInstrumentations(instrumentationConfig())],
   });
   sdk.start();

@@ -21,6 +21,7 @@ interface OtlpSpan {
   name: string;
   kind: number;
   attributes?: KeyValue[];
+  links?: { traceId: string; spanId: string; attributes?: KeyValue[] }[];
 }
 interface OtlpLogRecord {
   traceId?: string;
@@ -50,6 +51,7 @@ export interface ReceivedSpan {
   scope: string;
   attributes: Attributes;
   resource: Attributes;
+  links: { traceId: string; spanId: string; attributes: Attributes }[];
 }
 
 export interface ReceivedLog {
@@ -150,6 +152,7 @@ export class OtlpSink {
             scope: ss.scope?.name ?? '',
             attributes: toAttributes(span.attributes),
             resource,
+            links: (span.links ?? []).map((l) => ({ traceId: l.traceId, spanId: l.spanId, attributes: toAttributes(l.attributes) })),
           });
         }
       }

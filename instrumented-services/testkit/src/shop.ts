@@ -21,6 +21,8 @@ const TEST_TUNING: Readonly<Record<string, Readonly<Record<string, string>>>> = 
   catalog: { SEED_PRODUCTS: '1000' },
   orders: { OUTBOX_POLL_INTERVAL_MS: '200' },
   fulfillment: { RETRY_BASE_DELAY_MS: '50' },
+  // Tests are one client (the demo keys) sending thousands of requests a minute.
+  gateway: { RATE_LIMIT_REQUESTS: '1000000' },
 };
 
 /**
@@ -102,7 +104,9 @@ export class ShopStack {
       environment: 'test',
       host: '127.0.0.1',
       otlpEndpoint: this.sink.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '',
+      demo: 'true',
       adminToken: ADMIN_TOKEN,
+      inboundTraceContext: 'link',
       port: () => 0,
       postgresUrl: (db) => this.postgres.url(db),
       redisUrl: spec.redis === true ? this.redis.url : '',

@@ -8,6 +8,8 @@ import { ADMIN_TOKEN, fetchJson, READ_KEY, scrape, ShopStack, sumOf, waitFor, WR
 import { SignJWT } from 'jose';
 
 const JWT_SECRET = 'a-test-secret-that-is-long-enough-0123456789';
+const JWT_ISSUER = 'https://issuer.example.com/';
+const JWT_AUDIENCE = 'lookout-api';
 const SPAN_KIND = { SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 };
 const LOADGEN = path.resolve(__dirname, '../../../../loadgen/dist/src/cli.js');
 
@@ -23,7 +25,7 @@ describe('gateway in front of the whole shop', () => {
   let stack: ShopStack;
 
   before(async () => {
-    stack = await ShopStack.start({ env: { gateway: { JWT_SECRET, UPSTREAM_TIMEOUT_MS: '800' } } });
+    stack = await ShopStack.start({ env: { gateway: { JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, UPSTREAM_TIMEOUT_MS: '800' } } });
   });
   after(async () => {
     await stack.stop();
@@ -41,9 +43,14 @@ describe('gateway in front of the whole shop', () => {
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
   const anOrder = (productId = 3) => ({ customerEmail: 'jo@example.com', items: [{ productId, quantity: 1 }] });
-  const jwt = (claims: Record<string, unknown>, expiresIn = '5m', secret = JWT_SECRET) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuedAt().setExpirationTime(expiresIn)
-      .sign(new TextEncoder().encode(secret));
+  const jwt = (
+    claims: Record<string, unknown>,
+    expiresIn = '5m',
+    secret = JWT_SECRET,
+    { iss = JWT_ISSUER, aud = JWT_AUDIENCE, sub = 'alice' }: { iss?: string; aud?: string; sub?: string } = {},
+  ) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer(iss).setAudience(aud).setIssuedAt()
+      .setExpirationTime(expiresIn).sign(new TextEncoder().encode(secret));
 
   describe('authentication and scopes', () => {
     it('answers 401 with a challenge for missing or wrong credentials', async () => {
@@ -81,6 +88,39 @@ describe('gateway in front of the whole shop', () => {
       assert.equal((await call('/api/products/2', { key: null, headers: { authorization: `Bearer ${expired}` } })).status, 401);
       const forged = await jwt({ scope: 'read write' }, '5m', 'another-secret-that-is-long-enough-012345');
       assert.equal((await call('/api/products/2', { key: null, headers: { authorization: `Bearer ${forged}` } })).status, 401);
+      // Signed with our secret, but for another issuer or audience, or naming a subject that is not a plain id.
+      for (const [name, claims] of [
+        ['another issuer', { iss: 'https://elsewhere.example.com/' }],
+        ['another audience', { aud: 'another-api' }],
+        ['a subject with spaces', { sub: 'alice and bob' }],
+        ['a subject with a newline', { sub: 'alice\nbob' }],
+      ] as const) {
+        const token = await jwt({ scope: 'read' }, '5m', JWT_SECRET, claims);
+        const answer = await call('/api/products/2', { key: null, headers: { authorization: `Bearer ${token}` } });
+        assert.equal(answer.status, 401, name);
+      }
+    });
+
+    it('starts a new trace for an outside caller\'s traceparent, links it, and names the trace in traceresponse', async () => {
+      const outsideTrace = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+      const outsideSpan = '1111111111111111';
+      const res = await call('/api/products/7', {
+        key: READ_KEY,
+        headers: { traceparent: `00-${outsideTrace}-${outsideSpan}-01`, baggage: 'tenant=evil,user.id=42' },
+      });
+      assert.equal(res.status, 200);
+      const [, traceId, spanId] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/.exec(res.headers.get('traceresponse') ?? '') ?? [];
+      assert.ok(traceId !== undefined && spanId !== undefined, `no traceresponse header: ${res.headers.get('traceresponse') ?? ''}`);
+      assert.notEqual(traceId, outsideTrace, 'the gateway continued an outside trace');
+      const server = await waitFor('the gateway\'s server span', () =>
+        stack.sink.spansOfTrace(traceId).find((s) => s.kind === SPAN_KIND.SERVER && s.resource['service.name'] === 'gateway'));
+      assert.equal(server.parentSpanId, undefined, 'the gateway span has a parent');
+      assert.deepEqual(server.links.map((l) => [l.traceId, l.spanId]), [[outsideTrace, outsideSpan]]);
+      assert.equal(stack.sink.spansOfTrace(outsideTrace).length, 0);
+      // Behind the edge the trace continues: the catalog's span is in the gateway's trace.
+      const catalog = await waitFor('the catalog\'s span in the same trace', () =>
+        stack.sink.spansOfTrace(traceId).find((s) => s.kind === SPAN_KIND.SERVER && s.resource['service.name'] === 'catalog'));
+      assert.ok(catalog);
     });
   });
 
@@ -325,8 +365,39 @@ describe('gateway in front of the whole shop', () => {
       // Another client has its own budget.
       const other = await limited.fetch('/api/products/1', { headers: { 'x-api-key': WRITE_KEY } });
       assert.equal(other.status, 200);
+      // The load generator's demo key carries a budget of its own, far above the default.
+      const loadgen = await limited.fetch('/api/products/1', { headers: { 'x-api-key': 'lookout-demo-loadgen-key' } });
+      assert.equal(loadgen.status, 200);
+      assert.equal(loadgen.headers.get('ratelimit-limit'), '60000');
       await new Promise((resolve) => setTimeout(resolve, 6100));
       assert.equal((await get()).status, 200);
+    });
+
+    it('limits every request per address before authentication: bad credentials, /readyz and /admin included', async () => {
+      const limited = await stack.startService('gateway', { RATE_LIMIT_IP_REQUESTS: '10', RATE_LIMIT_WINDOW_SECONDS: '30' });
+      // Counted in Redis (shared by instances) once connected; the polls spend from the budget too.
+      await waitFor('the new gateway\'s Redis connection', async () => {
+        const ready = await fetchJson(`${limited.baseUrl}/readyz`);
+        return (ready.body.checks as Record<string, { status: string }> | undefined)?.redis?.status === 'up' ? true : undefined;
+      });
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const res = await limited.fetch('/api/products/1', { headers: { 'x-api-key': 'not-a-key' } });
+        await res.arrayBuffer();
+        statuses.push(res.status);
+      }
+      // The harness's own readiness polls spend from the same budget first: some 401s, then only 429s.
+      const firstLimited = statuses.indexOf(429);
+      assert.ok(firstLimited > 0 && firstLimited < 10, statuses.join(','));
+      assert.ok(statuses.slice(0, firstLimited).every((s) => s === 401), statuses.join(','));
+      assert.ok(statuses.slice(firstLimited).every((s) => s === 429), statuses.join(','));
+      for (const pathname of ['/readyz', '/admin/faults', '/api/products/1']) {
+        const res = await limited.fetch(pathname, { headers: { 'x-api-key': READ_KEY, authorization: `Bearer ${ADMIN_TOKEN}` } });
+        assert.equal(res.status, 429, pathname);
+        assert.ok(Number(res.headers.get('retry-after')) >= 1, pathname);
+        assert.match((await res.json() as { detail: string }).detail, /from this address/);
+      }
+      await limited.stop();
     });
   });
 });

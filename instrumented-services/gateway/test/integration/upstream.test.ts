@@ -31,6 +31,7 @@ describe('gateway against a failing upstream', () => {
       UPSTREAM_RETRIES: '2',
       UPSTREAM_TIMEOUT_MS: '1000',
       RATE_LIMIT_REQUESTS: '100000',
+      LOOKOUT_DEMO: 'true',
     });
   });
   after(async () => {

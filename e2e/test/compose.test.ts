@@ -75,7 +75,7 @@ describe('docker-compose.yml', () => {
       prometheus: `prom/prometheus:v${pins.PROMETHEUS_VERSION ?? ''}`,
       alertmanager: `prom/alertmanager:v${pins.ALERTMANAGER_VERSION ?? ''}`,
       loki: `grafana/loki:${pins.LOKI_VERSION ?? ''}`,
-      tempo: `grafana/tempo:${pins.TEMPO_VERSION ?? ''}`,
+      tempo: `grafana/tempo:${pins.TEMPO_IMAGE_VERSION ?? ''}`,
       grafana: `grafana/grafana:${pins.GRAFANA_VERSION ?? ''}`,
     };
     for (const [name, service] of Object.entries(services)) {
@@ -84,6 +84,7 @@ describe('docker-compose.yml', () => {
         continue;
       }
       assert.doesNotMatch(service.image, /:[0-9]/, `${name} hard-codes its tag instead of reading versions.env`);
+      assert.doesNotMatch(interpolate(service.image), /-rc/, `${name} runs a release candidate`);
       assert.equal(interpolate(service.image), expected[name], name);
     }
   });

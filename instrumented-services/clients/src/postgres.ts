@@ -54,6 +54,8 @@ export async function timeDbOperation<T>(operation: string, run: () => Promise<T
 
 const pools = new Map<string, { pool: pg.Pool; max: number }>();
 
+const QUERY_TIMEOUT_MARGIN_MS = 1_000;
+
 // Read at scrape time from every pool created here.
 createGauge(metrics.dbClientConnectionCount, (gauge) => {
   gauge.reset();
@@ -83,6 +85,9 @@ export function createPgPool(settings: PostgresSettings, name: string, logger: L
     idleTimeoutMillis: settings.idleTimeoutMs,
     connectionTimeoutMillis: settings.connectTimeoutMs,
     statement_timeout: settings.statementTimeoutMs,
+    // The server's statement_timeout cannot fire when the server or the network stops answering: the client gives
+    // up a little after it, so a query never waits longer than its statement bound plus this margin.
+    query_timeout: settings.statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS,
     application_name: name,
   });
   pool.on('error', (err) => {

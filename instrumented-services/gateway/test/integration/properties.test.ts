@@ -4,15 +4,20 @@ import { after, before, describe, it } from 'node:test';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { READ_KEY, ShopStack, WRITE_KEY } from '@lookout/testkit';
 import fc from 'fast-check';
+import { SignJWT } from 'jose';
 
 /**
  * Property-based tests of bad input at the edge: generated path parameters, query strings, headers, methods and
  * bodies against the real gateway, catalog and orders (real Postgres, Redis, RabbitMQ). Whatever arrives, the
  * answer is never a 5xx, comes within a bound, every 4xx is problem+json, and a rejected write leaves the
  * databases as they were. fast-check prints the seed and path of a failure; `FC_SEED` replays it.
+ * Not generated: requests node's HTTP parser refuses before the app sees them (a raw byte above 0x7e in the
+ * target, an Expect other than 100-continue), which node answers itself with a bare 400 or 417.
  */
 
 const JWT_SECRET = 'a-test-secret-that-is-long-enough-0123456789';
+const JWT_ISSUER = 'lookout-tests';
+const JWT_AUDIENCE = 'lookout-api';
 /** A request not answered within this is a hang. Upstream calls are bounded well below it (UPSTREAM_TIMEOUT_MS). */
 const ANSWER_WITHIN_MS = 5_000;
 const RUNS = 200;
@@ -204,8 +209,8 @@ describe('the gateway under generated bad input', { timeout: 240_000 }, () => {
       env: {
         gateway: {
           JWT_SECRET,
-          JWT_ISSUER: 'lookout-tests',
-          JWT_AUDIENCE: 'lookout-api',
+          JWT_ISSUER,
+          JWT_AUDIENCE,
           UPSTREAM_TIMEOUT_MS: '1000',
           RATE_LIMIT_REQUESTS: '10000000',
           RATE_LIMIT_IP_REQUESTS: '10000000',
@@ -294,6 +299,48 @@ describe('the gateway under generated bad input', { timeout: 240_000 }, () => {
       }),
       runs(),
     );
+  });
+
+  it('signed JWTs with odd claims: access only with a subject and the scope, and never a 5xx', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const odd = fc.oneof(
+      fc.constantFrom('', 'read', 'write', 'read write', 'READ WRITE', 'read,write', ' write ', 'admin', 'a b', 'x\ny', 'ü', 'a'.repeat(200)),
+      fc.constantFrom(null, true, 0, -1, 1.5, now - 3600, now + 3600, 1e300, [], {}, ['read', 'write'], [JWT_AUDIENCE, 'other']),
+      fc.string({ unit: 'binary', maxLength: 30 }),
+      fc.integer(),
+    );
+    // A valid token with up to three claims replaced by an odd value or removed.
+    const claims = fc.array(fc.tuple(fc.constantFrom('sub', 'scope', 'iss', 'aud', 'exp', 'nbf', 'iat'), fc.option(odd, { nil: undefined })), { maxLength: 3 }).map((changes) => {
+      const token: Record<string, unknown> = { sub: 'alice', scope: 'read write', iss: JWT_ISSUER, aud: JWT_AUDIENCE, exp: now + 600, iat: now };
+      for (const [name, value] of changes) {
+        if (value === undefined) Reflect.deleteProperty(token, name);
+        else token[name] = value;
+      }
+      return token;
+    });
+    const target = fc.constantFrom(
+      { method: 'GET', path: '/api/products/1', scope: 'read' },
+      { method: 'POST', path: '/api/orders', scope: 'write' },
+    );
+    const secret = new TextEncoder().encode(JWT_SECRET);
+    let granted = 0;
+    await fc.assert(
+      fc.asyncProperty(target, claims, fc.uuid(), async ({ method, path, scope }, payload, idempotencyKey) => {
+        const token = await new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).sign(secret);
+        const answer = await check({
+          method,
+          path,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+          ...(method === 'POST' ? { body: JSON.stringify({ customerEmail: 'jo@example.com', items: [{ productId: 1, quantity: 1 }] }) } : {}),
+        });
+        if (answer.status === 401 || answer.status === 403) return;
+        granted++;
+        assert.ok(typeof payload.sub === 'string' && payload.sub !== '', `access with sub ${JSON.stringify(payload.sub)}: ${answer.status}`);
+        assert.ok(typeof payload.scope === 'string' && payload.scope.split(' ').includes(scope), `${scope} access with scope ${JSON.stringify(payload.scope)}`);
+      }),
+      runs(),
+    );
+    assert.ok(granted > 0, 'no generated token was accepted');
   });
 
   it('methods and paths: any method on any path under /api is a 4xx problem or a served route, never a 5xx', async () => {

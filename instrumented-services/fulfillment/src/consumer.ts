@@ -13,6 +13,7 @@ import { attemptOf, copyProperties, headers, messageIdOf } from './message.js';
 import { confirmationDelay, consumed, consumedFrom, consumerLag, deadLettered, ordersConfirmed, processingDuration, retries } from './metrics.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const QUEUE_CHECK_TIMEOUT_MS = 1_000;
 
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -84,14 +85,19 @@ export class OrderConsumer {
     const channel = this.channel;
     createGauge(metrics.messagingQueueMessages, async (gauge) => {
       gauge.reset();
-      for (const queue of [topology.queue, topology.retryQueue, topology.deadLetterQueue]) {
-        try {
-          const info = await channel.checkQueue(queue);
-          gauge.set({ messaging_destination_name: queue }, info.messageCount);
-        } catch {
-          // broker unreachable: no sample rather than a wrong one
-        }
-      }
+      // In parallel and bounded: a broker that stops answering without closing the connection must not stall the
+      // scrape (and with it the service's own RED metrics).
+      const depths = await Promise.allSettled(
+        [topology.queue, topology.retryQueue, topology.deadLetterQueue].map(async (queue) => {
+          const info = await Promise.race([
+            channel.checkQueue(queue),
+            new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('checkQueue timed out')), QUEUE_CHECK_TIMEOUT_MS).unref()),
+          ]);
+          return [queue, info.messageCount] as const;
+        }),
+      );
+      // Broker unreachable: no sample rather than a wrong one.
+      for (const depth of depths) if (depth.status === 'fulfilled') gauge.set({ messaging_destination_name: depth.value[0] }, depth.value[1]);
     });
   }
 

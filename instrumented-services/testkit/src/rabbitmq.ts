@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -104,8 +105,44 @@ export class RabbitMQServer {
     await waitFor(`rabbitmq port ${this.port} to close`, async () => ((await tcpReachable(this.port)) ? undefined : true));
   }
 
+  /**
+   * Freezes the broker (SIGSTOP to its process group) or thaws it (SIGCONT): it keeps its connections open but
+   * answers nothing, the failure a closed port does not show (a hung host, a stalled VM).
+   */
+  freeze(frozen: boolean): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) throw new Error('rabbitmq is not running');
+    // rabbitmq-server starts the Erlang VM in a session of its own: its process group is not the script's.
+    for (const target of [pid, ...descendants(pid)]) process.kill(target, frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   async destroy(): Promise<void> {
+    if (this.child?.pid !== undefined) this.freeze(false);
     await this.stop();
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Every process below `pid`, from /proc (Linux). */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // The command name may hold spaces and parentheses: the fields after its last ')' are fixed.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const found: number[] = [];
+  for (let queue = [pid]; queue.length > 0; ) {
+    const next = children.get(queue.shift() as number) ?? [];
+    found.push(...next);
+    queue = [...queue, ...next];
+  }
+  return found;
 }

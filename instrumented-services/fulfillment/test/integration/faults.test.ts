@@ -134,6 +134,26 @@ describe('fulfillment under dependency faults, redelivery and shutdown', () => {
     for (const { messageId } of inHand) assert.equal(logsOf(restarted, SENT, messageId), 0, 'a message acknowledged before exit came back');
   });
 
+  it('answers /metrics within a second or two while the broker is frozen (connection open, nothing answered)', async () => {
+    const fulfillment = stack.service('fulfillment');
+    const depth = /^messaging_queue_messages\{[^}]*\} /m;
+    await waitFor('the queue depth while the broker is up', async () => (depth.test(await (await fulfillment.fetch('/metrics')).text()) ? true : undefined), 30_000, 200);
+    stack.rabbitmq.freeze(true);
+    try {
+      const started = performance.now();
+      const res = await fulfillment.fetch('/metrics', { signal: AbortSignal.timeout(5_000) });
+      const body = await res.text();
+      const seconds = (performance.now() - started) / 1000;
+      assert.equal(res.status, 200);
+      assert.ok(seconds < 2.5, `the scrape took ${seconds.toFixed(1)} s`);
+      assert.match(body, /^process_cpu_seconds_total\{/m, 'the service\'s own metrics are missing');
+      assert.doesNotMatch(body, depth, 'a queue depth was reported although the broker answered nothing');
+    } finally {
+      stack.rabbitmq.freeze(false);
+    }
+    await waitFor('the queue depth back', async () => (depth.test(await (await fulfillment.fetch('/metrics')).text()) ? true : undefined), 30_000, 200);
+  });
+
   // Last: it restarts the broker under fulfillment.
   it('after a broker restart, acks nothing on the new channel and processes every redelivered event once', async () => {
     const fulfillment = stack.service('fulfillment');

@@ -100,6 +100,8 @@ describe('alert drills on the native stack', { timeout: 60 * 60 * 1000 }, () => 
   const s = () => stack as StackSettings;
   const rows: Row[] = [];
   const url = (name: string) => `http://127.0.0.1:${s().servicePorts[name] ?? 0}`;
+  // Where a service's /admin answers: its management port (the gateway's), else its port.
+  const adminUrl = (name: string) => `http://127.0.0.1:${s().managementPorts[name] ?? 0}`;
 
   let startedAt = 0;
   before(async () => {
@@ -225,8 +227,8 @@ describe('alert drills on the native stack', { timeout: 60 * 60 * 1000 }, () => 
   };
 
   const httpFault = (service: string, fault: Record<string, unknown> & { name: string }) => ({
-    on: () => startFault({ target: url(service), adminToken: s().adminToken, fault, durationSeconds: 1200 }).then(() => undefined),
-    off: () => stopFault({ target: url(service), adminToken: s().adminToken, name: fault.name }).then(() => undefined),
+    on: () => startFault({ target: adminUrl(service), adminToken: s().adminToken, fault, durationSeconds: 1200 }).then(() => undefined),
+    off: () => stopFault({ target: adminUrl(service), adminToken: s().adminToken, name: fault.name }).then(() => undefined),
   });
   const stopped = (...programs: string[]) => ({
     on: async () => {

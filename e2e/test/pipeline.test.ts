@@ -144,7 +144,7 @@ describe('the native stack, end to end', { timeout: 60 * 60 * 1000 }, () => {
     const undeclared: string[] = [];
     const missing: string[] = [];
     for (const service of model) {
-      const text = await (await fetch(`http://127.0.0.1:${s().servicePorts[service.name] ?? 0}/metrics`)).text();
+      const text = await (await fetch(`http://127.0.0.1:${s().managementPorts[service.name] ?? 0}/metrics`)).text();
       const samples = parseMetrics(text);
       // A family counts as emitted once it has a sample (prom-client announces unused ones with their TYPE alone).
       const sampleNames = new Set(samples.map((x) => x.name));
@@ -177,7 +177,8 @@ describe('the native stack, end to end', { timeout: 60 * 60 * 1000 }, () => {
 
   it('keeps serving without error while the collector is down, and counts the telemetry it could not send', async () => {
     const gateway = `http://127.0.0.1:${s().servicePorts.gateway ?? 0}`;
-    const failed = async () => sumOf(await scrape(gateway), metrics.otelSdkExporterSpanExported.name, { error_type: anyError });
+    // Its /metrics is on the management port.
+    const failed = async () => sumOf(await scrape(`http://127.0.0.1:${s().managementPorts.gateway ?? 0}`), metrics.otelSdkExporterSpanExported.name, { error_type: anyError });
     const rssMiB = async () => {
       const pid = Number(/^gateway\s+RUNNING\s+pid (\d+)/m.exec(await status(s()))?.[1]);
       return Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;

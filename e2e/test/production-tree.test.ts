@@ -89,6 +89,8 @@ function jwt(claims: Record<string, unknown>, secret = JWT_SECRET): string {
 describe('the production tree (the service image built without Docker)', () => {
   const procs = new Set<Proc>();
   const ports = new Map<string, number>();
+  /** Management ports of the services with one (the gateway's /metrics, /readyz, /admin). */
+  const managementPorts = new Map<string, number>();
   const timings: string[] = [];
   let work: string | undefined;
   let image: BuiltImage | undefined;
@@ -159,7 +161,8 @@ describe('the production tree (the service image built without Docker)', () => {
       ...built.env({ SERVICE: service }),
       ...env,
     });
-    const port = env.PORT ?? '';
+    // Readiness is on the management port of a service that has one.
+    const port = env.MANAGEMENT_PORT ?? env.PORT ?? '';
     let exitCode: number | null | undefined;
     void proc.exited.then((code) => (exitCode = code));
     const outcome = await waitFor(
@@ -196,6 +199,8 @@ describe('the production tree (the service image built without Docker)', () => {
       adminToken: ADMIN_TOKEN,
       inboundTraceContext: 'link',
       port: (s: ServiceSpec) => need(ports.get(s.name), `a port for ${s.name}`),
+      managementPort: (s: ServiceSpec) => need(managementPorts.get(s.name), `a management port for ${s.name}`),
+      managementHost: '127.0.0.1',
       postgresUrl: (db: string) => need(postgres, 'postgres').url(db),
       redisUrl: need(redis, 'redis').url,
       rabbitmqUrl: need(rabbitmq, 'rabbitmq').url,
@@ -226,7 +231,10 @@ describe('the production tree (the service image built without Docker)', () => {
     async () => {
       work = await mkdtemp(path.join(tmpdir(), 'lookout-prodtree-'));
       const dir = work;
-      for (const s of startOrder()) ports.set(s.name, await freePort());
+      for (const s of startOrder()) {
+        ports.set(s.name, await freePort());
+        if (s.managementPort !== undefined) managementPorts.set(s.name, await freePort());
+      }
       const build = timed('image tree (copy, npm ci, tsc, prune, final stage)', async () => {
         image = await buildImage({
           dockerfile: DOCKERFILE,
@@ -388,7 +396,7 @@ describe('the production tree (the service image built without Docker)', () => {
   it('fails start-up with "Cannot find module" and the stderr when a runtime dependency is missing', async () => {
     const built = need(image, 'the image');
     await rm(path.join(built.workdir, 'node_modules/jose'), { recursive: true, force: true });
-    const env = { ...environmentOf('gateway'), PORT: String(await freePort()) };
+    const env = { ...environmentOf('gateway'), PORT: String(await freePort()), MANAGEMENT_PORT: String(await freePort()) };
     await assert.rejects(startService('gateway', env), (err: Error) => {
       assert.match(err.message, /gateway did not become ready from the production tree \(exited with 1\)/);
       assert.match(err.message, /Cannot find (module|package) 'jose'/);

@@ -47,6 +47,8 @@ export function programs(s: StackSettings, bins: BinaryDirs, node: string): Prog
     adminToken: s.adminToken,
     inboundTraceContext: s.inboundTraceContext,
     port: (spec) => servicePort(spec.name),
+    managementPort: (spec) => s.managementPorts[spec.name] ?? 0,
+    managementHost: '127.0.0.1',
     postgresUrl: (db) => `postgres://postgres@${local(p.postgres)}/${db}`,
     redisUrl,
     rabbitmqUrl: `amqp://guest:guest@${local(p.rabbitmq)}`,
@@ -58,7 +60,8 @@ export function programs(s: StackSettings, bins: BinaryDirs, node: string): Prog
       name: spec.name,
       command: [node, '--require', register, service(spec.name)],
       env: serviceEnvironment(spec, wiring),
-      ready: { kind: 'http', url: `http://${local(servicePort(spec.name))}/readyz` },
+      // /readyz is on the management port of a service that has one (the public edge).
+      ready: { kind: 'http', url: `http://${local(s.managementPorts[spec.name] ?? 0)}/readyz` },
       readyTimeout: 60,
       url: `http://${local(servicePort(spec.name))}`,
     }),

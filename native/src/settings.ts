@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { INFRA, portVariable, services } from '@lookout/stack';
+import { INFRA, managementPortVariable, portVariable, services } from '@lookout/stack';
 
 export const REPO = path.resolve(__dirname, '../../..');
 
@@ -30,7 +30,11 @@ const PORTS = {
 
 /** Every port variable the native stack reads: its own, then one per service of the stack model. */
 export function portVariables(): string[] {
-  return [...Object.values(PORTS).map(([variable]) => variable), ...services.map((s) => portVariable(s.name))];
+  return [
+    ...Object.values(PORTS).map(([variable]) => variable),
+    ...services.map((s) => portVariable(s.name)),
+    ...services.flatMap((s) => (s.managementPort === undefined ? [] : [managementPortVariable(s.name)])),
+  ];
 }
 
 /** Every address of the native stack, from the environment with the documented defaults. */
@@ -54,6 +58,13 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env) {
     >,
     /** Each service of the stack model on `<NAME>_PORT`, by default its port in the model. */
     servicePorts: Object.fromEntries(services.map((s) => [s.name, port(portVariable(s.name), s.port)])) as Readonly<Record<string, number>>,
+    /**
+     * The port of each service's /metrics, /readyz and /admin: `<NAME>_MANAGEMENT_PORT` (by default the model's) for
+     * a service with a management port, its service port for the others.
+     */
+    managementPorts: Object.fromEntries(
+      services.map((s) => [s.name, s.managementPort === undefined ? port(portVariable(s.name), s.port) : port(managementPortVariable(s.name), s.managementPort)]),
+    ) as Readonly<Record<string, number>>,
     loadgenRate: (() => {
       const rate = Number(env.LOADGEN_RATE ?? 5);
       if (!Number.isFinite(rate) || rate < 0 || rate > 5000) throw new Error(`invalid configuration: LOADGEN_RATE: expected 0-5000 requests/s, got "${env.LOADGEN_RATE ?? ''}"`);

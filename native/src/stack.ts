@@ -84,10 +84,10 @@ export async function prepare(s: StackSettings): Promise<void> {
     data('alertmanager', 'alertmanager.yml'),
     rewriteServiceUrls(readFileSync(path.join(REPO, 'alerts/alertmanager.yml'), 'utf8'), (name) => `127.0.0.1:${s.servicePorts[name] ?? 0}`),
   );
-  // The collector scrapes every service of the stack model on its native port.
+  // The collector scrapes every service of the stack model on its native port (the management port, if it has one).
   write(
     data('otelcol', 'service-targets.yml'),
-    `# written by the native stack\n${serviceTargets((name) => `127.0.0.1:${s.servicePorts[name] ?? 0}`)}`,
+    `# written by the native stack\n${serviceTargets((name) => `127.0.0.1:${s.managementPorts[name] ?? 0}`)}`,
   );
 
   const postgres = await userIds('postgres');

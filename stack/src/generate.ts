@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Document, isMap, parseDocument, type YAMLMap } from 'yaml';
-import { databases, serviceDependencies, serviceEnvironment, services, infraOf, portVariable, type Wiring } from './model.js';
+import { databases, managementPortOf, serviceDependencies, serviceEnvironment, services, infraOf, portVariable, type Wiring } from './model.js';
 
 export const REPO = path.resolve(__dirname, '../../..');
 
@@ -25,6 +25,9 @@ export const composeWiring: Wiring = {
   adminToken: '${ADMIN_TOKEN:-}',
   inboundTraceContext: '${INBOUND_TRACE_CONTEXT:-link}',
   port: (s) => s.port,
+  // The container's management port is reached by the collector on compose's network, never published.
+  managementPort: (s) => s.managementPort ?? 0,
+  managementHost: '0.0.0.0',
   // Each service logs in as its own role (stack/postgres-init.sh); passwords are hex (scripts/compose-secrets.sh), URL-safe.
   postgresUrl: (db, role) => `postgres://${role}:\${${dbPasswordVariable(role)}}@postgres:5432/${db}`,
   redisUrl: 'redis://:${REDIS_PASSWORD}@redis:6379',
@@ -74,9 +77,12 @@ export function composeFile(): string {
   return doc.toString({ lineWidth: 0 });
 }
 
-/** The collector's scrape targets for compose: one per service, its job named after it. */
+/**
+ * The collector's scrape targets: one per service, its job named after it, at the port of its /metrics (the
+ * management port of a service that has one, `managementPortOf`).
+ */
 export function serviceTargets(address: (name: string, port: number) => string, generatedFrom?: string): string {
-  const doc = new Document(services.map((s) => ({ targets: [address(s.name, s.port)], labels: { job: s.name } })));
+  const doc = new Document(services.map((s) => ({ targets: [address(s.name, managementPortOf(s))], labels: { job: s.name } })));
   if (generatedFrom !== undefined) doc.commentBefore = ` ${GENERATED(generatedFrom)}`;
   return doc.toString();
 }

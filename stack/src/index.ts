@@ -3,6 +3,8 @@ export {
   databases,
   INFRA,
   infraOf,
+  managementPortOf,
+  managementPortVariable,
   portVariable,
   rewriteServiceUrls,
   service,

@@ -24,6 +24,10 @@ export interface Wiring {
   /** INBOUND_TRACE_CONTEXT of public services: continue, link or ignore an outside caller's trace. */
   readonly inboundTraceContext: string;
   port(service: ServiceSpec): number;
+  /** MANAGEMENT_PORT of a service with a `managementPort`. */
+  managementPort(service: ServiceSpec): number;
+  /** MANAGEMENT_HOST: where the scrapers reach the management listener from (loopback natively, the network in compose). */
+  readonly managementHost: string;
   /** The URL of `database` for the service `role` (compose gives each service its own login role). */
   postgresUrl(database: string, role: string): string;
   readonly redisUrl: string;
@@ -42,6 +46,10 @@ export function service(name: string): ServiceSpec {
 /** The variable that names a service's URL for its callers, and its port in the native stack. */
 export const urlVariable = (name: string) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`;
 export const portVariable = (name: string) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_PORT`;
+export const managementPortVariable = (name: string) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_MANAGEMENT_PORT`;
+
+/** The port of a service's /metrics, /readyz and /admin: its management port when it has one. */
+export const managementPortOf = (s: ServiceSpec): number => s.managementPort ?? s.port;
 
 /** The infrastructure a service uses. */
 export function infraOf(s: ServiceSpec): Infra[] {
@@ -88,6 +96,10 @@ export function serviceEnvironment(s: ServiceSpec, w: Wiring): Record<string, st
   };
   // The public edge decides what an outside trace context means; behind it, services continue the edge's traces.
   if (s.public === true) env.INBOUND_TRACE_CONTEXT = w.inboundTraceContext;
+  if (s.managementPort !== undefined) {
+    env.MANAGEMENT_PORT = String(w.managementPort(s));
+    env.MANAGEMENT_HOST = w.managementHost;
+  }
   if (s.postgres) env.DATABASE_URL = w.postgresUrl(s.postgres.database, s.name);
   if (s.redis === true) env.REDIS_URL = w.redisUrl;
   if (s.rabbitmq === true) env.RABBITMQ_URL = w.rabbitmqUrl;
@@ -114,9 +126,12 @@ export function validateModel(): void {
     if (!/^[a-z][a-z0-9-]{1,30}$/.test(s.name)) problems.push(`${s.name}: a name is lower-case letters, digits and dashes`);
     if (names.has(s.name)) problems.push(`${s.name}: declared twice`);
     names.add(s.name);
-    const taken = ports.get(s.port);
-    if (taken !== undefined) problems.push(`${s.name}: port ${s.port} is also ${taken}'s`);
-    ports.set(s.port, s.name);
+    for (const port of s.managementPort === undefined ? [s.port] : [s.port, s.managementPort]) {
+      const taken = ports.get(port);
+      if (taken !== undefined) problems.push(`${s.name}: port ${port} is also ${taken}'s`);
+      ports.set(port, s.name);
+    }
+    if (s.managementPort !== undefined && s.public !== true) problems.push(`${s.name}: a management port is for public services (the others serve everything on their port)`);
   }
   for (const s of SERVICES) {
     for (const dep of serviceDependencies(s)) if (!names.has(dep)) problems.push(`${s.name}: depends on unknown service ${dep}`);

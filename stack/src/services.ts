@@ -37,6 +37,8 @@ export const SERVICES: readonly ServiceSpec[] = [
     description: 'the public edge: API keys or JWT, per-client rate limiting in Redis, routing to catalog and orders',
     port: 8080,
     public: true,
+    // Prometheus's exporter range, clear of every port of both stacks; compose does not publish it.
+    managementPort: 9180,
     redis: true,
     calls: ['catalog', 'orders'],
   },

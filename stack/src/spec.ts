@@ -3,7 +3,7 @@ export interface ServiceSpec {
   /** Folder under instrumented-services/, package `@lookout/<name>`, service.name, compose service and scrape job. */
   readonly name: string;
   readonly description: string;
-  /** Default HTTP port (`/healthz`, `/readyz`, `/metrics`, its API); `<NAME>_PORT` overrides it natively. */
+  /** Default HTTP port (`/healthz`, its API, and `/readyz`, `/metrics`, `/admin` unless `managementPort`); `<NAME>_PORT` overrides it natively. */
   readonly port: number;
   /** Its Postgres database (DATABASE_URL). */
   readonly postgres?: { readonly database: string };
@@ -20,6 +20,12 @@ export interface ServiceSpec {
    * Every other service is reached through it, never around it.
    */
   readonly public?: boolean;
+  /**
+   * Port of its management listener (MANAGEMENT_PORT): /metrics, /readyz and /admin answer there and not on `port`,
+   * which keeps /healthz and the API. For public services, whose `port` the outside reaches; never published.
+   * `<NAME>_MANAGEMENT_PORT` overrides it natively.
+   */
+  readonly managementPort?: number;
   /** Settings of its own that every deployment sets. */
   readonly env?: Readonly<Record<string, string>>;
 }

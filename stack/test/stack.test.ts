@@ -51,7 +51,22 @@ describe('files generated from the stack model', () => {
     }[];
     for (const s of services) {
       assert.ok(s.name in compose.services, s.name);
-      assert.ok(targets.some((t) => t.labels.job === s.name && t.targets.includes(`${s.name}:${s.port}`)), s.name);
+      assert.ok(targets.some((t) => t.labels.job === s.name && t.targets.includes(`${s.name}:${s.managementPort ?? s.port}`)), s.name);
     }
+  });
+
+  it('gives the public edge a management port that compose never publishes, and scrapes it there', () => {
+    const gateway = service('gateway');
+    assert.equal(gateway.public, true);
+    assert.equal(gateway.managementPort, 9180);
+    const env = serviceEnvironment(gateway, composeWiring);
+    assert.equal(env.MANAGEMENT_PORT, '9180');
+    // The collector reaches it over compose's network; nothing publishes it to the host.
+    assert.equal(env.MANAGEMENT_HOST, '0.0.0.0');
+    assert.equal(serviceEnvironment(service('orders'), composeWiring).MANAGEMENT_PORT, undefined, 'internal services serve everything on their port');
+    const compose = parse(readFileSync(path.join(REPO, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { ports?: string[] }> };
+    const published = Object.values(compose.services).flatMap((c) => c.ports ?? []);
+    assert.ok(!published.some((p) => p.includes('9180')), JSON.stringify(published));
+    assert.ok(compose.services.gateway?.ports?.some((p) => p.endsWith(':8080')), 'the API port is published');
   });
 });

@@ -9,6 +9,6 @@ runService('alert-receiver', async () => {
   const config = loadConfig();
   const faults = new FaultRegistry(httpFaultSpec, HTTP_FAULTS, logger);
   const log = new NotificationLog(config.notificationsKept);
-  const { app, lifecycle } = createServiceApp({ http: config.http, logger, faults, checks: [], mount: (a) => a.use(routes(logger, log)) });
-  await serve(app, { ...config.http, logger, lifecycle });
+  const { app, lifecycle, management } = createServiceApp({ http: config.http, logger, faults, checks: [], mount: (a) => a.use(routes(logger, log)) });
+  await serve(app, { ...config.http, management, logger, lifecycle });
 });

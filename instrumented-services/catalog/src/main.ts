@@ -21,7 +21,7 @@ runService('catalog', async () => {
   }
   await seedProducts(pool, config.postgres.seedProducts, logger);
 
-  const { app, lifecycle } = createApp({
+  const { app, lifecycle, management } = createApp({
     http: config.http,
     repo: new ProductsRepository(pool, () => waitOutSlowQueries(faults)),
     cache: new CacheAside<Product>(redis, { name: 'product', ...config.cache }, logger),
@@ -29,5 +29,5 @@ runService('catalog', async () => {
     logger,
     checks: [postgresCheck(config.postgres, 'catalog'), redisCheck(redis, false)],
   });
-  await serve(app, { ...config.http, logger, lifecycle, onShutdown: [() => pool.end(), () => redis.quit()] });
+  await serve(app, { ...config.http, management, logger, lifecycle, onShutdown: [() => pool.end(), () => redis.quit()] });
 });

@@ -23,7 +23,7 @@ runService('fulfillment', async () => {
   const consumer = new OrderConsumer(pool, rabbitmq, config, faults, logger);
 
   // HTTP only for health, metrics and fault injection: the work arrives over RabbitMQ.
-  const { app, lifecycle } = createServiceApp({
+  const { app, lifecycle, management } = createServiceApp({
     http: config.http,
     logger,
     faults,
@@ -32,6 +32,7 @@ runService('fulfillment', async () => {
   });
   await serve(app, {
     ...config.http,
+    management,
     logger,
     lifecycle,
     onShutdown: [() => consumer.stop(), () => rabbitmq.close(), () => pool.end()],

@@ -22,7 +22,7 @@ runService('gateway', async () => {
     await res.body.dump();
     if (res.statusCode !== 200) throw new Error(`healthz answered ${res.statusCode}`);
   };
-  const { app, lifecycle } = createApp({
+  const { app, lifecycle, management } = createApp({
     http: config.http,
     auth: config.auth,
     addressRateLimit: addressRateLimit(redis, config.rateLimit.address, logger),
@@ -41,6 +41,7 @@ runService('gateway', async () => {
 
   await serve(app, {
     ...config.http,
+    management,
     logger,
     lifecycle,
     onShutdown: [() => upstreams.catalog.close(), () => upstreams.orders.close(), () => redis.quit()],

@@ -100,6 +100,16 @@ export function monitorDependencies(
   void update();
 }
 
+/** `GET /healthz` alone: what a public port with a separate management listener keeps (container healthchecks use it). */
+export function livenessRoute(): Router {
+  const router = Router();
+  router.get('/healthz', (_req: Request, res: Response) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ status: 'ok' });
+  });
+  return router;
+}
+
 /**
  * `GET /healthz`: liveness, 200 while the process can answer at all (it checks no dependency, so a database outage
  * never gets the service restarted). `GET /readyz`: readiness, 200 `ready` or `degraded`, 503 `unavailable` when a
@@ -110,12 +120,8 @@ export function healthRoutes(options: {
   lifecycle: Lifecycle;
   timeoutMs?: number;
 }): Router {
-  const router = Router();
+  const router = livenessRoute();
   const timeoutMs = options.timeoutMs ?? 1000;
-  router.get('/healthz', (_req: Request, res: Response) => {
-    res.setHeader('Cache-Control', 'no-store');
-    res.json({ status: 'ok' });
-  });
   router.get('/readyz', async (_req: Request, res: Response) => {
     const report = await readiness(options.checks, options.lifecycle, timeoutMs);
     res.setHeader('Cache-Control', 'no-store');

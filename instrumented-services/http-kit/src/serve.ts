@@ -6,6 +6,10 @@ import { shutdownTelemetry, type Logger } from '@lookout/telemetry';
 export interface ServeOptions {
   port: number;
   host: string;
+  /** Where the management application listens (http-kit's settings: MANAGEMENT_PORT, MANAGEMENT_HOST). */
+  managementListener?: { port: number; host: string } | undefined;
+  /** `createServiceApp`'s management application: required exactly when `managementListener` is set. */
+  management?: Application | undefined;
   logger: Logger;
   lifecycle: Lifecycle;
   /** Hard limit from the first signal to exit; in-flight requests get most of it, cleanup and flushing the rest. */
@@ -22,8 +26,26 @@ export interface RunningServer {
   readonly server: Server;
   /** The port actually bound (differs from the option when it was 0). */
   readonly port: number;
+  /** The management listener, when there is one. */
+  readonly managementServer: Server | undefined;
+  /** The management port actually bound, when there is one. */
+  readonly managementPort: number | undefined;
   /** Starts the same graceful shutdown a SIGTERM would. */
   shutdown(reason: string): Promise<void>;
+}
+
+async function listen(app: Application, port: number, host: string): Promise<Server> {
+  const server = app.listen(port, host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  return server;
+}
+
+function boundPort(server: Server, fallback: number): number {
+  const address = server.address();
+  return typeof address === 'object' && address !== null ? address.port : fallback;
 }
 
 function closeServer(server: Server, drainMs: number, logger: Logger): Promise<void> {
@@ -44,21 +66,34 @@ function closeServer(server: Server, drainMs: number, logger: Logger): Promise<v
 }
 
 /**
- * Listens, and on SIGTERM or SIGINT shuts down gracefully: readiness turns to `draining` (and the server keeps
+ * Listens (on the management port too, when there is one), and on SIGTERM or SIGINT shuts down gracefully: readiness turns to `draining` (and the server keeps
  * serving for `readinessDrainMs`), the server stops accepting, in-flight requests finish (forced after 80% of the deadline), `onShutdown` hooks close pools and clients,
  * telemetry is flushed, and the process exits 0 — or 1 if the hard deadline passes first.
  */
 export async function serve(app: Application, options: ServeOptions): Promise<RunningServer> {
   const { logger, lifecycle } = options;
   const exit = options.exit ?? ((code: number) => process.exit(code));
-  const server = app.listen(options.port, options.host);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
+  if ((options.managementListener === undefined) !== (options.management === undefined)) {
+    // A service that ignored MANAGEMENT_PORT would serve /metrics and /admin nowhere, or on its public port.
+    throw new Error('serve(): a management listener needs the management application of createServiceApp, and the other way round');
+  }
+  const server = await listen(app, options.port, options.host);
+  let managementServer: Server | undefined;
+  if (options.management !== undefined && options.managementListener !== undefined) {
+    try {
+      managementServer = await listen(options.management, options.managementListener.port, options.managementListener.host);
+    } catch (err) {
+      server.close();
+      throw err;
+    }
+  }
+  const port = boundPort(server, options.port);
+  const managementPort = managementServer === undefined ? undefined : boundPort(managementServer, options.managementListener?.port ?? 0);
+  logger.info('listening', {
+    host: options.host,
+    port,
+    ...(managementServer !== undefined && { management_host: options.managementListener?.host, management_port: managementPort }),
   });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : options.port;
-  logger.info('listening', { host: options.host, port });
 
   let shuttingDown: Promise<void> | undefined;
   const shutdown = (reason: string): Promise<void> => {
@@ -73,11 +108,13 @@ export async function serve(app: Application, options: ServeOptions): Promise<Ru
       lifecycle.startDraining();
       const drainMs = options.readinessDrainMs ?? 0;
       if (drainMs > 0) {
-        // Load balancers see /readyz fail and stop sending; requests that still arrive meanwhile are served.
+        // Load balancers see /readyz fail (on the management port, when there is one) and stop sending; requests
+      // that still arrive meanwhile are served on both listeners.
         logger.info('readiness drain: not ready, still serving', { drain_ms: drainMs });
         await new Promise((resolve) => setTimeout(resolve, drainMs));
       }
-      await closeServer(server, Math.floor(options.shutdownTimeoutMs * 0.8) - drainMs, logger);
+      const closeWithin = Math.floor(options.shutdownTimeoutMs * 0.8) - drainMs;
+      await Promise.all([server, managementServer].flatMap((srv) => (srv === undefined ? [] : [closeServer(srv, closeWithin, logger)])));
       for (const hook of options.onShutdown ?? []) {
         try {
           await hook();
@@ -101,5 +138,5 @@ export async function serve(app: Application, options: ServeOptions): Promise<Ru
       void shutdown(signal);
     });
   }
-  return { server, port, shutdown };
+  return { server, port, managementServer, managementPort, shutdown };
 }

@@ -9,6 +9,21 @@ export function serviceEnv(defaultPort: number) {
   return {
     PORT: envPort(defaultPort),
     HOST: z.string().default('0.0.0.0'),
+    /**
+     * When set, /metrics, /readyz and /admin answer only on this port (and /healthz on both), so that an edge
+     * service's public port exposes its API alone. Unset: everything on PORT, for services nothing outside reaches.
+     */
+    MANAGEMENT_PORT: z
+      .string()
+      .regex(/^\d+$/, 'expected a TCP port from 0 to 65535')
+      .transform(Number)
+      .pipe(z.number().int().max(65535, 'expected a TCP port from 0 to 65535'))
+      .optional(),
+    /** Address of the management listener: loopback unless the scrapers reach it over a network (compose). */
+    MANAGEMENT_HOST: z
+      .string()
+      .regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/, 'expected a host name or an IP address')
+      .default('127.0.0.1'),
     SHUTDOWN_TIMEOUT_MS: envInt(10_000, 1_000, 120_000),
     BODY_LIMIT_BYTES: envInt(16_384, 1_024, 10_485_760),
     /**
@@ -43,6 +58,8 @@ export const DEMO_ADMIN_TOKEN = 'lookout-local-admin-token';
 export function serviceSettings(env: {
   PORT: number;
   HOST: string;
+  MANAGEMENT_PORT?: number | undefined;
+  MANAGEMENT_HOST?: string | undefined;
   SHUTDOWN_TIMEOUT_MS: number;
   BODY_LIMIT_BYTES: number;
   LOOKOUT_DEMO: boolean;
@@ -61,9 +78,15 @@ export function serviceSettings(env: {
       { setting: 'READINESS_DRAIN_MS', message: `must be less than half of SHUTDOWN_TIMEOUT_MS (${env.SHUTDOWN_TIMEOUT_MS}), which also has to cover in-flight requests and flushing (got "${env.READINESS_DRAIN_MS}")` },
     ]);
   }
+  // Port 0 twice means two ephemeral ports (tests); the same fixed port twice cannot be bound.
+  if (env.MANAGEMENT_PORT !== undefined && env.MANAGEMENT_PORT !== 0 && env.MANAGEMENT_PORT === env.PORT) {
+    throw new ConfigError([{ setting: 'MANAGEMENT_PORT', message: `must differ from PORT (${env.PORT}), or be unset to serve everything on PORT` }]);
+  }
   return {
     port: env.PORT,
     host: env.HOST,
+    /** The management listener (/metrics, /readyz, /admin), or undefined when PORT serves them too. */
+    managementListener: env.MANAGEMENT_PORT === undefined ? undefined : { port: env.MANAGEMENT_PORT, host: env.MANAGEMENT_HOST ?? '127.0.0.1' },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     readinessDrainMs: env.READINESS_DRAIN_MS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,

@@ -30,7 +30,7 @@ runService('orders', async () => {
   const retention = new RetentionJob(pool, config.retention, logger);
   const catalog = new CatalogClient(config.catalog.url, config.catalog.timeoutMs);
 
-  const { app, lifecycle } = createApp({
+  const { app, lifecycle, management } = createApp({
     http: config.http,
     repo: new OrdersRepository(pool, () => waitOutSlowQueries(faults)),
     catalog,
@@ -45,6 +45,7 @@ runService('orders', async () => {
   retention.start();
   await serve(app, {
     ...config.http,
+    management,
     logger,
     lifecycle,
     onShutdown: [

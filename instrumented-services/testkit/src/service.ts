@@ -17,15 +17,24 @@ export interface LogLine {
 export class ServiceProcess {
   readonly baseUrl: string;
   readonly port: number;
+  /**
+   * Where /metrics, /readyz and /admin answer: the management listener (MANAGEMENT_PORT) of a service that has
+   * one, else `baseUrl`.
+   */
+  readonly managementUrl: string;
+  /** The management port, when the service has a management listener. */
+  readonly managementPort: number | undefined;
   readonly logs: LogLine[] = [];
   readonly rawOutput: string[] = [];
   private readonly child: ChildProcess;
   private readonly exited: Promise<number | null>;
 
-  private constructor(child: ChildProcess, port: number) {
+  private constructor(child: ChildProcess, port: number, managementPort: number | undefined) {
     this.child = child;
     this.port = port;
     this.baseUrl = `http://127.0.0.1:${port}`;
+    this.managementPort = managementPort;
+    this.managementUrl = managementPort === undefined ? this.baseUrl : `http://127.0.0.1:${managementPort}`;
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     for (const stream of [child.stdout, child.stderr]) {
       if (stream === null) continue;
@@ -44,15 +53,25 @@ export class ServiceProcess {
 
   /**
    * Starts `entry` with `env` added to this process's environment and PORT/HOST set, and waits until /healthz
-   * answers (or the process exits, which fails with its output).
+   * answers (or the process exits, which fails with its output). MANAGEMENT_PORT 0 is a free port too, chosen
+   * here so that the test knows it (`managementUrl`).
    */
   static async start(entry: string, env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<ServiceProcess> {
     const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
+    const requested = env.MANAGEMENT_PORT?.trim();
+    // Empty: no management listener (the service reads it as unset).
+    const managementPort = requested === undefined || requested === '' ? undefined : requested === '0' ? await freePort() : Number(requested);
     const child = spawn(process.execPath, ['--require', require.resolve('@lookout/telemetry/register'), entry], {
-      env: { ...process.env, HOST: '127.0.0.1', ...env, PORT: String(port) },
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        ...env,
+        PORT: String(port),
+        ...(managementPort !== undefined && { MANAGEMENT_PORT: String(managementPort) }),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const service = new ServiceProcess(child, port);
+    const service = new ServiceProcess(child, port, managementPort);
     let exited = false;
     const exitedEarly = service.exited.then((code) => {
       exited = true;
@@ -90,6 +109,11 @@ export class ServiceProcess {
 
   fetch(path: string, init?: RequestInit): Promise<Response> {
     return fetch(`${this.baseUrl}${path}`, init);
+  }
+
+  /** A request to the management listener (/metrics, /readyz, /admin), or to `baseUrl` when there is none. */
+  manage(path: string, init?: RequestInit): Promise<Response> {
+    return fetch(`${this.managementUrl}${path}`, init);
   }
 }
 

@@ -108,6 +108,9 @@ export class ShopStack {
       adminToken: ADMIN_TOKEN,
       inboundTraceContext: 'link',
       port: () => 0,
+      // 0: ServiceProcess picks a free port, as for PORT.
+      managementPort: () => 0,
+      managementHost: '127.0.0.1',
       postgresUrl: (db) => this.postgres.url(db),
       redisUrl: spec.redis === true ? this.redis.url : '',
       rabbitmqUrl: spec.rabbitmq === true ? this.rabbitmq.url : '',

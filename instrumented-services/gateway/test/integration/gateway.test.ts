@@ -253,7 +253,8 @@ describe('gateway in front of the whole shop', () => {
 
   describe('route labels', () => {
     it('labels a 401, a validation error and an unknown route by route template, never by raw path', async () => {
-      const gateway = stack.service('gateway').baseUrl;
+      // Its /metrics is on the management port.
+      const gateway = stack.service('gateway').managementUrl;
       const before = {
         unauthorized: await requestsLabelled(gateway, '/api/products/:id', 401),
         invalid: await requestsLabelled(gateway, '/api/products/:id', 400),
@@ -272,6 +273,48 @@ describe('gateway in front of the whole shop', () => {
       );
       const samples = await scrape(gateway);
       assert.ok(!samples.some((s) => /31337|not-an-id/.test(JSON.stringify(s.labels))), 'a raw path leaked into a label');
+    });
+  });
+
+  describe('management listener', () => {
+    it('keeps /metrics, /readyz and /admin off the public port: 404 there, answered on the management port', async () => {
+      const gateway = stack.service('gateway');
+      assert.notEqual(gateway.managementUrl, gateway.baseUrl, 'the gateway has no management port');
+      for (const pathname of ['/metrics', '/readyz', '/admin/faults']) {
+        const r = await fetchJson(`${gateway.baseUrl}${pathname}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+        assert.equal(r.status, 404, pathname);
+        assert.match(r.contentType, /^application\/problem\+json/, pathname);
+      }
+      assert.equal((await fetchJson(`${gateway.baseUrl}/healthz`)).status, 200);
+      assert.equal((await call('/api/products/1', { key: READ_KEY })).status, 200);
+
+      const metrics = await gateway.manage('/metrics');
+      assert.equal(metrics.status, 200);
+      assert.match(await metrics.text(), /http_server_request_duration_seconds_count\{[^}]*http_route="\/api\/products\/:id"/);
+      const ready = await fetchJson(`${gateway.managementUrl}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.ok(['ready', 'degraded'].includes(String(ready.body.status)), JSON.stringify(ready.body));
+      assert.equal((await fetchJson(`${gateway.managementUrl}/healthz`)).status, 200);
+      assert.equal((await gateway.manage('/admin/faults')).status, 401, 'the admin token is still required there');
+      const faults = await fetchJson(`${gateway.managementUrl}/admin/faults`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      assert.equal(faults.status, 200);
+      assert.ok(Array.isArray(faults.body.supported));
+      // The API is not on the management port.
+      assert.equal((await fetchJson(`${gateway.managementUrl}/api/products/1`, { headers: { 'x-api-key': READ_KEY } })).status, 404);
+    });
+
+    it('counts none of the management port\'s requests in the API\'s RED metrics', async () => {
+      const gateway = stack.service('gateway');
+      const total = async () => sumOf(await scrape(gateway.managementUrl), 'http_server_request_duration_seconds_count', {});
+      const before = await total();
+      for (let i = 0; i < 3; i++) {
+        await (await gateway.manage('/admin/faults', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).arrayBuffer();
+        await (await gateway.manage('/no-such-route')).arrayBuffer();
+      }
+      assert.equal(await total(), before);
+      // While a request to the public port is.
+      await call('/api/products/1', { key: READ_KEY });
+      assert.equal(await total(), before + 1);
     });
   });
 
@@ -300,7 +343,7 @@ describe('gateway in front of the whole shop', () => {
       const r = await call('/api/orders/1');
       assert.equal(r.status, 502);
       assert.match(String(r.body.detail), /orders service cannot be reached/);
-      const ready = await call('/readyz', { key: null });
+      const ready = await fetchJson(`${stack.service('gateway').managementUrl}/readyz`);
       assert.equal(ready.body.status, 'degraded');
       await stack.startService('orders', { PORT: String(orders.port) });
       assert.equal((await call('/api/orders/1')).status, 200);
@@ -342,7 +385,7 @@ describe('gateway in front of the whole shop', () => {
       // Until its Redis client is connected, the gateway counts in memory (the insurance limiter), which would add a
       // budget of its own: the shared budget is what is under test.
       await waitFor('the new gateway\'s Redis connection', async () => {
-        const ready = await fetchJson(`${limited.baseUrl}/readyz`);
+        const ready = await fetchJson(`${limited.managementUrl}/readyz`);
         const checks = ready.body.checks as Record<string, { status: string }> | undefined;
         return checks?.redis?.status === 'up' ? true : undefined;
       });
@@ -358,7 +401,7 @@ describe('gateway in front of the whole shop', () => {
         statuses.push(last.status);
       }
       assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
-      assert.equal(await requestsLabelled(limited.baseUrl, '/api/products/:id', 429), 2, 'the 429s are not labelled with their route');
+      assert.equal(await requestsLabelled(limited.managementUrl, '/api/products/:id', 429), 2, 'the 429s are not labelled with their route');
       assert.ok(Number(last?.headers.get('retry-after')) >= 1);
       assert.equal(last?.headers.get('ratelimit-remaining'), '0');
       assert.match(last.headers.get('content-type') ?? '', /problem\+json/);
@@ -375,20 +418,27 @@ describe('gateway in front of the whole shop', () => {
 
     it('limits every request per address before authentication: bad credentials, /readyz and /admin included', async () => {
       const limited = await stack.startService('gateway', { RATE_LIMIT_IP_REQUESTS: '10', RATE_LIMIT_WINDOW_SECONDS: '30' });
-      // Counted in Redis (shared by instances) once connected; the polls spend from the budget too.
+      // Counted in Redis (shared by instances) once connected; the management port has no limit, so polling it spends nothing.
       await waitFor('the new gateway\'s Redis connection', async () => {
-        const ready = await fetchJson(`${limited.baseUrl}/readyz`);
+        const ready = await fetchJson(`${limited.managementUrl}/readyz`);
         return (ready.body.checks as Record<string, { status: string }> | undefined)?.redis?.status === 'up' ? true : undefined;
       });
+      // On the public port /readyz and /admin are unknown routes, but the per-address limit runs first: both spend.
+      for (const pathname of ['/readyz', '/admin/faults']) {
+        const res = await limited.fetch(pathname);
+        await res.arrayBuffer();
+        assert.equal(res.status, 404, pathname);
+      }
       const statuses: number[] = [];
       for (let i = 0; i < 12; i++) {
         const res = await limited.fetch('/api/products/1', { headers: { 'x-api-key': 'not-a-key' } });
         await res.arrayBuffer();
         statuses.push(res.status);
       }
-      // The harness's own readiness polls spend from the same budget first: some 401s, then only 429s.
+      // The two requests above (and any of the harness's /healthz polls after Redis connected) spent from the same
+      // budget first: at most 8 401s, then only 429s.
       const firstLimited = statuses.indexOf(429);
-      assert.ok(firstLimited > 0 && firstLimited < 10, statuses.join(','));
+      assert.ok(firstLimited > 0 && firstLimited <= 8, statuses.join(','));
       assert.ok(statuses.slice(0, firstLimited).every((s) => s === 401), statuses.join(','));
       assert.ok(statuses.slice(firstLimited).every((s) => s === 429), statuses.join(','));
       for (const pathname of ['/readyz', '/admin/faults', '/api/products/1']) {
@@ -397,6 +447,8 @@ describe('gateway in front of the whole shop', () => {
         assert.ok(Number(res.headers.get('retry-after')) >= 1, pathname);
         assert.match((await res.json() as { detail: string }).detail, /from this address/);
       }
+      // The management listener is internal: no per-address limit, so probes and scrapes never get 429.
+      assert.equal((await limited.manage('/readyz')).status, 200);
       await limited.stop();
     });
   });

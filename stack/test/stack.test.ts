@@ -26,7 +26,7 @@ describe('the stack model', () => {
     assert.equal(serviceEnvironment(service('fulfillment'), composeWiring).DATABASE_URL, 'postgres://fulfillment:${FULFILLMENT_DB_PASSWORD}@postgres:5432/orders');
     assert.equal(env.RABBITMQ_URL, 'amqp://lookout:${RABBITMQ_PASSWORD}@rabbitmq:5672');
     assert.equal(env.LOOKOUT_DEMO, '${LOOKOUT_DEMO:-false}');
-    assert.equal(env.ADMIN_TOKEN, undefined);
+    assert.equal(env.ADMIN_TOKEN, '${ADMIN_TOKEN:-}', 'no default admin token: /admin is off unless one is set');
     assert.equal(env.INBOUND_TRACE_CONTEXT, undefined, 'only the public edge applies an inbound trace policy');
     assert.equal(serviceEnvironment(service('gateway'), composeWiring).INBOUND_TRACE_CONTEXT, '${INBOUND_TRACE_CONTEXT:-link}');
     assert.equal(env.CATALOG_URL, 'http://catalog:8081');

@@ -4,11 +4,22 @@ import { z } from 'zod';
 const ACCESS_LOG_LEVELS = ['off', 'error', 'warn', 'info', 'http', 'verbose', 'debug'] as const;
 export type AccessLogLevel = (typeof ACCESS_LOG_LEVELS)[number];
 
+/**
+ * An address to listen on: a host name or an IP address. Checked here so that a typo is a start-up error naming the
+ * variable, not the resolver's "getaddrinfo ENOTFOUND" from listen().
+ */
+function envHost(defaultValue: string) {
+  return z
+    .string()
+    .regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/, 'expected a host name or an IP address')
+    .default(defaultValue);
+}
+
 /** Settings every HTTP service has, to spread into its own environment schema. */
 export function serviceEnv(defaultPort: number) {
   return {
     PORT: envPort(defaultPort),
-    HOST: z.string().default('0.0.0.0'),
+    HOST: envHost('0.0.0.0'),
     /**
      * When set, /metrics, /readyz and /admin answer only on this port (and /healthz on both), so that an edge
      * service's public port exposes its API alone. Unset: everything on PORT, for services nothing outside reaches.
@@ -20,10 +31,7 @@ export function serviceEnv(defaultPort: number) {
       .pipe(z.number().int().max(65535, 'expected a TCP port from 0 to 65535'))
       .optional(),
     /** Address of the management listener: loopback unless the scrapers reach it over a network (compose). */
-    MANAGEMENT_HOST: z
-      .string()
-      .regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/, 'expected a host name or an IP address')
-      .default('127.0.0.1'),
+    MANAGEMENT_HOST: envHost('127.0.0.1'),
     SHUTDOWN_TIMEOUT_MS: envInt(10_000, 1_000, 120_000),
     BODY_LIMIT_BYTES: envInt(16_384, 1_024, 10_485_760),
     /**

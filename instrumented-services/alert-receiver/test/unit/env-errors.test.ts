@@ -4,10 +4,5 @@ import { envErrorFailures } from '@lookout/testkit';
 import { loadConfig, schema } from '../../src/config.js';
 
 it('refuses every invalid environment variable at start-up by name, alone or all at once, without repeating secrets', () => {
-  assert.deepEqual(
-    envErrorFailures(schema, loadConfig, {
-      HOST: 'any host name or address; a bad one fails at listen, with the resolver\'s error',
-    }),
-    [],
-  );
+  assert.deepEqual(envErrorFailures(schema, loadConfig, {}), []);
 });

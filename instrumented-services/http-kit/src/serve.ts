@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Application } from 'express';
 import type { Lifecycle } from './health.js';
 import { shutdownTelemetry, type Logger } from '@lookout/telemetry';
@@ -34,11 +35,48 @@ export interface RunningServer {
   shutdown(reason: string): Promise<void>;
 }
 
-async function listen(app: Application, port: number, host: string): Promise<Server> {
+const CLIENT_ERRORS: Readonly<Record<string, { status: number; title: string; detail: string }>> = {
+  HPE_HEADER_OVERFLOW: { status: 431, title: 'Request Header Fields Too Large', detail: 'The request headers are too large.' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, title: 'Request Timeout', detail: 'The request was not received in time.' },
+};
+
+/**
+ * What Node's HTTP parser refuses before the application sees it (a raw byte above 0x7e in the path, a malformed
+ * header, …) gets the same problem+json as every other 4xx, not Node's bare "400 Bad Request".
+ */
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const known = CLIENT_ERRORS[err.code ?? ''] ?? { status: 400, title: 'Bad Request', detail: 'The request is not valid HTTP.' };
+  const body = JSON.stringify({ type: 'urn:lookout:problem:bad-request', title: known.title, status: known.status, detail: known.detail });
+  socket.end(
+    `HTTP/1.1 ${known.status} ${known.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** An `Expect` other than 100-continue: 417 as problem+json. */
+function answerExpectation(_req: IncomingMessage, res: ServerResponse): void {
+  const body = JSON.stringify({
+    type: 'urn:lookout:problem:expectation-failed',
+    title: 'Expectation Failed',
+    status: 417,
+    detail: 'Only "Expect: 100-continue" is supported.',
+  });
+  res.writeHead(417, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body) }).end(body);
+}
+
+async function listen(app: Application, port: number, host: string, settings: { host: string; port: string }): Promise<Server> {
   const server = app.listen(port, host);
+  server.on('clientError', answerClientError);
+  server.on('checkExpectation', answerExpectation);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
-    server.once('error', reject);
+    server.once('error', (err: Error & { code?: string }) => {
+      // Name the settings: "getaddrinfo ENOTFOUND x" or "EADDRINUSE" alone does not say what to change.
+      reject(new Error(`cannot listen on ${settings.host}=${host} ${settings.port}=${port}: ${err.code ?? err.message}`));
+    });
   });
   return server;
 }
@@ -77,11 +115,14 @@ export async function serve(app: Application, options: ServeOptions): Promise<Ru
     // A service that ignored MANAGEMENT_PORT would serve /metrics and /admin nowhere, or on its public port.
     throw new Error('serve(): a management listener needs the management application of createServiceApp, and the other way round');
   }
-  const server = await listen(app, options.port, options.host);
+  const server = await listen(app, options.port, options.host, { host: 'HOST', port: 'PORT' });
   let managementServer: Server | undefined;
   if (options.management !== undefined && options.managementListener !== undefined) {
     try {
-      managementServer = await listen(options.management, options.managementListener.port, options.managementListener.host);
+      managementServer = await listen(options.management, options.managementListener.port, options.managementListener.host, {
+        host: 'MANAGEMENT_HOST',
+        port: 'MANAGEMENT_PORT',
+      });
     } catch (err) {
       server.close();
       throw err;

@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { listFaults, startFault, stopFault } from './drill.js';
+import { loadConfig } from './config.js';
 import { parseMix } from './mix.js';
 import { PROFILES, type ProfileName } from './profiles.js';
 import { checkTarget, LIMITS, runLoad, type Progress } from './runner.js';
@@ -15,7 +16,7 @@ const USAGE = `Usage:
                 [--admin-token TOKEN] [--no-wait]
   loadgen drill --target URL --list [--admin-token TOKEN]
 
-Targets must be loopback addresses unless LOADGEN_ALLOW_REMOTE=1. --duration 0 runs until SIGINT/SIGTERM.
+Targets must be loopback addresses unless LOADGEN_ALLOW_REMOTE=true. --duration 0 runs until SIGINT/SIGTERM.
 Defaults come from LOADGEN_BASE_URL (http://127.0.0.1:8080), LOADGEN_API_KEY (the demo mode's load generator key) and ADMIN_TOKEN.
 Faults: latency (--ms, --ratio), errors (--ratio, --status), slow_queries (--ms), cache_bypass, consumer_paused,
 publish_blocked; each service lists the ones it supports at GET /admin/faults.`;
@@ -76,7 +77,8 @@ async function run(args: string[]): Promise<void> {
     },
     strict: true,
   });
-  const baseUrl = checkTarget(values['base-url'] ?? process.env.LOADGEN_BASE_URL ?? 'http://127.0.0.1:8080', process.env.LOADGEN_ALLOW_REMOTE === '1');
+  const config = loadConfig();
+  const baseUrl = checkTarget(values['base-url'] ?? config.baseUrl, config.allowRemote);
   const profile = (values.profile ?? 'steady') as ProfileName;
   if (!PROFILES.includes(profile)) throw new UsageError(`--profile: one of ${PROFILES.join(', ')}`);
   const durationSeconds = parseDuration(values.duration ?? '60s', '--duration');
@@ -90,7 +92,7 @@ async function run(args: string[]): Promise<void> {
     rate: numberOption(values.rate, '--rate', 20, 0.1, LIMITS.maxRate),
     durationSeconds,
     mix: parseMix(values.mix ?? 'browse=70,search=25,order=5'),
-    apiKey: values['api-key'] ?? process.env.LOADGEN_API_KEY ?? 'lookout-demo-loadgen-key',
+    apiKey: values['api-key'] ?? config.apiKey,
     products: numberOption(values.products, '--products', 10_000, 1, 10_000_000),
     zipfExponent: numberOption(values.zipf, '--zipf', 1, 0, 5),
     maxInFlight: numberOption(values['max-in-flight'], '--max-in-flight', 256, 1, LIMITS.maxInFlight),
@@ -122,8 +124,9 @@ async function drill(args: string[]): Promise<void> {
     strict: true,
   });
   if (values.target === undefined) throw new UsageError('--target is required');
-  const target = checkTarget(values.target, process.env.LOADGEN_ALLOW_REMOTE === '1').toString().replace(/\/$/, '');
-  const adminToken = values['admin-token'] ?? process.env.ADMIN_TOKEN;
+  const config = loadConfig();
+  const target = checkTarget(values.target, config.allowRemote).toString().replace(/\/$/, '');
+  const adminToken = values['admin-token'] ?? config.adminToken;
   if (adminToken === undefined) throw new UsageError('--admin-token (or ADMIN_TOKEN) is required');
   if (values.list === true) {
     process.stdout.write(`${JSON.stringify(await listFaults({ target, adminToken }), null, 2)}\n`);

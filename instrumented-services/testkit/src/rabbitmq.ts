@@ -112,14 +112,31 @@ export class RabbitMQServer {
   freeze(frozen: boolean): void {
     const pid = this.child?.pid;
     if (pid === undefined) throw new Error('rabbitmq is not running');
-    // rabbitmq-server starts the Erlang VM in a session of its own: its process group is not the script's.
-    for (const target of [pid, ...descendants(pid)]) process.kill(target, frozen ? 'SIGSTOP' : 'SIGCONT');
+    // Only the Erlang VM, which rabbitmq-server starts in a session of its own: stopping the `su` above it as well
+    // would stop it for good (su stops itself when its child stops, and stays stopped after a SIGCONT).
+    const vms = descendants(pid).filter((p) => commandName(p) === 'beam.smp');
+    if (vms.length === 0) throw new Error('no beam.smp process under rabbitmq-server');
+    for (const vm of vms) process.kill(vm, frozen ? 'SIGSTOP' : 'SIGCONT');
   }
 
   async destroy(): Promise<void> {
-    if (this.child?.pid !== undefined) this.freeze(false);
+    if (this.child?.pid !== undefined) {
+      try {
+        this.freeze(false);
+      } catch {
+        // the VM already exited
+      }
+    }
     await this.stop();
     await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+function commandName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return ''; // exited meanwhile
   }
 }
 

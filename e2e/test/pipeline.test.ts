@@ -6,6 +6,7 @@ import { services as model } from '@lookout/stack';
 import { anyError, parseMetrics, scrape, sleep, sumOf, waitFor, WRITE_KEY } from '@lookout/testkit';
 import { control, status, type StackSettings } from '@lookout/native-stack';
 import { collectorMetric, lokiLines, promExemplars, promQuery, tempoTrace, tracedOrder, type TraceSpan } from './backends.js';
+import { runOutageDrills } from './outage-drills.js';
 import { startStack, stopStack } from './stack.js';
 
 const OUTAGE_MS = Number(process.env.E2E_OUTAGE_SECONDS ?? 120) * 1000;
@@ -197,6 +198,33 @@ describe('the native stack, end to end', { timeout: 60 * 60 * 1000 }, () => {
       assert.ok(growth < 100, `the gateway grew by ${growth.toFixed(0)} MiB while the collector was down`);
     } finally {
       await control(s(), 'start', 'otel-collector');
+    }
+  });
+
+  // Last: the drills restart every dependency, and their verification waits for everything they accepted.
+  it('outage drills: Postgres, Redis, RabbitMQ, the collector (kill -9), Prometheus, Loki, Tempo down in turn under load lose nothing accepted', async (t) => {
+    const report = await runOutageDrills(s(), (line) => t.diagnostic(line));
+    t.diagnostic('component       requests  non-2xx                     accepted  lost orders/spans/logs/samples  samples found/expected  recovery');
+    for (const r of report.rows) {
+      t.diagnostic(
+        `${r.component.padEnd(15)} ${String(r.requests).padStart(8)}  ${(JSON.stringify(r.non2xx)).padEnd(26)}  ${String(r.accepted).padStart(8)}  ` +
+          `${`${r.lost.orders}/${r.lost.spans}/${r.lost.logs}/${r.lost.samples}`.padEnd(30)}  ` +
+          `${`${r.samples.found}/${r.samples.expected}${r.samples.notScraped > 0 ? ` (${r.samples.notScraped} not scraped)` : ''}`.padEnd(22)}  ` +
+          `${r.recoverySeconds ?? '-'} s (down ${r.downSeconds} s); SDK export failures spans/logs ${r.sdkExportFailures.spans}/${r.sdkExportFailures.logs}`,
+      );
+      if (r.samples.lostAt.length > 0) t.diagnostic(`  ${r.component}: samples lost at ${r.samples.lostAt.join(', ')}`);
+    }
+    for (const m of report.missing) t.diagnostic(`  missing: ${JSON.stringify(m)}`);
+    t.diagnostic(`drills and verification: ${report.seconds} s; collector send failures: ${report.collectorSendFailed}`);
+    assert.deepEqual(report.missing, [], 'orders answered 201 whose confirmation, trace or log line never arrived');
+    for (const r of report.rows) {
+      assert.ok(r.accepted > 0, `${r.component}: no order was accepted around its outage`);
+      assert.equal(r.lost.samples, 0, `${r.component}: ${r.lost.samples} scraped samples of the gateway's request counter never reached Prometheus`);
+      assert.notEqual(r.recoverySeconds, null, `${r.component}: no fully successful request after its restart`);
+    }
+    // The telemetry path is off the request path: its outages are invisible to clients.
+    for (const r of report.rows.filter((x) => ['otel-collector', 'prometheus', 'loki', 'tempo'].includes(x.component))) {
+      assert.deepEqual(r.non2xx, {}, `${r.component}: clients saw errors`);
     }
   });
 });

@@ -35,6 +35,23 @@ describe('backend configuration files', { timeout: 60 * 60 * 1000 }, () => {
     }
   });
 
+  it('holds nothing it acknowledged for traces and logs only in memory: no batch processor, batching in the file-backed queue', async () => {
+    interface Pipeline { processors?: string[]; exporters?: string[] }
+    const config = parse(await readFile(path.join(REPO, 'otel-collector/config.yaml'), 'utf8')) as {
+      exporters: Record<string, { sending_queue?: { storage?: string; batch?: unknown } }>;
+      service: { pipelines: Record<string, Pipeline> };
+    };
+    for (const name of ['traces', 'logs']) {
+      const pipeline = config.service.pipelines[name] ?? {};
+      assert.ok(!(pipeline.processors ?? []).some((p) => p.split('/')[0] === 'batch'), `${name}: a batch processor holds acknowledged data in memory`);
+      for (const exporter of pipeline.exporters ?? []) {
+        const queue = config.exporters[exporter]?.sending_queue;
+        assert.equal(queue?.storage, 'file_storage', `${exporter}: its queue is not on disk`);
+        assert.ok(queue.batch !== undefined, `${exporter}: no batching in its queue`);
+      }
+    }
+  });
+
   it('prometheus/prometheus.yml passes promtool check config, with the native and the compose targets', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'lookout-promcheck-'));
     try {

@@ -5,7 +5,8 @@ import { listFaults, startFault, stopFault } from './drill.js';
 import { loadConfig } from './config.js';
 import { parseMix } from './mix.js';
 import { PROFILES, type ProfileName } from './profiles.js';
-import { checkTarget, LIMITS, runLoad, type Progress } from './runner.js';
+import { ProgressReporter } from './progress.js';
+import { checkTarget, LIMITS, runLoad } from './runner.js';
 import type { RunStats } from './stats.js';
 
 const USAGE = `Usage:
@@ -36,14 +37,6 @@ function numberOption(value: string | undefined, option: string, fallback: numbe
   const n = Number(value);
   if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${option}: expected a number from ${min} to ${max}, got "${value}"`);
   return n;
-}
-
-function progressLine(p: Progress): string {
-  const { p99 } = p.stats.percentiles();
-  return (
-    `[${p.elapsedSeconds.toFixed(0).padStart(5)}s] target ${p.targetRate.toFixed(1)} rps | sent ${p.sentLastSecond} | ` +
-    `in-flight ${p.inFlight} | done ${p.stats.completed} | errors ${p.stats.errors} | skipped ${p.stats.skipped} | p99 ${p99} ms\n`
-  );
 }
 
 export function summary(stats: RunStats, seconds: number) {
@@ -86,6 +79,7 @@ async function run(args: string[]): Promise<void> {
   const controller = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort());
   const started = performance.now();
+  const progress = new ProgressReporter(process.stderr);
   const stats = await runLoad({
     baseUrl: baseUrl.toString(),
     profile,
@@ -100,8 +94,10 @@ async function run(args: string[]): Promise<void> {
     seed: numberOption(values.seed, '--seed', Date.now() % 2 ** 31, 0, 2 ** 31),
     periodSeconds: parseDuration(values.period ?? '300s', '--period'),
     signal: controller.signal,
-    onProgress: (p) => process.stderr.write(progressLine(p)),
+    progressIntervalMs: progress.inPlace ? 1000 : config.progressSeconds * 1000,
+    onProgress: (p) => progress.report(p),
   });
+  progress.end();
   const result = summary(stats, (performance.now() - started) / 1000);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);

@@ -1,4 +1,4 @@
-import { envBool, envUrl, parseEnv } from '@lookout/config';
+import { envBool, envInt, envUrl, parseEnv } from '@lookout/config';
 import { z } from 'zod';
 
 /** The load generator's environment: defaults for what its command line does not say. */
@@ -11,11 +11,22 @@ export const schema = z.object({
   LOADGEN_ALLOW_REMOTE: envBool(false),
   /** The services' admin token, for `drill` (`--admin-token` wins). */
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Seconds between `run`'s progress lines when stderr is not a terminal (a log file, a container): a line a second
+   * there is noise. On a terminal one line is rewritten in place every second whatever this says.
+   */
+  LOADGEN_PROGRESS_SECONDS: envInt(10, 1, 3600),
 });
 
 export type LoadgenConfig = ReturnType<typeof loadConfig>;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const e = parseEnv(schema, env);
-  return { baseUrl: e.LOADGEN_BASE_URL, apiKey: e.LOADGEN_API_KEY, allowRemote: e.LOADGEN_ALLOW_REMOTE, adminToken: e.ADMIN_TOKEN };
+  return {
+    baseUrl: e.LOADGEN_BASE_URL,
+    apiKey: e.LOADGEN_API_KEY,
+    allowRemote: e.LOADGEN_ALLOW_REMOTE,
+    adminToken: e.ADMIN_TOKEN,
+    progressSeconds: e.LOADGEN_PROGRESS_SECONDS,
+  };
 }

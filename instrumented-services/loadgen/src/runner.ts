@@ -1,7 +1,7 @@
 import { Agent, request } from 'undici';
 import { planRequest, pickScenario, type Mix } from './mix.js';
 import { rateFraction, type ProfileName } from './profiles.js';
-import { RunStats } from './stats.js';
+import { RunStats, type IntervalStats } from './stats.js';
 import { seededRandom, Zipf } from './zipf.js';
 
 export interface RunOptions {
@@ -21,14 +21,18 @@ export interface RunOptions {
   /** Period of the spike shape in an endless run. */
   periodSeconds: number;
   signal?: AbortSignal;
+  /** How often onProgress is called, each time with the interval since the previous call; 1 s by default. */
+  progressIntervalMs?: number;
   onProgress?: (snapshot: Progress) => void;
 }
 
 export interface Progress {
   elapsedSeconds: number;
   targetRate: number;
-  sentLastSecond: number;
   inFlight: number;
+  /** Since the previous report; its latency histogram is emptied for the next one. */
+  interval: IntervalStats;
+  /** The whole run so far. */
   stats: RunStats;
 }
 
@@ -57,18 +61,18 @@ export function checkTarget(baseUrl: string, allowRemote: boolean): URL {
  * is counted as skipped, not sent late, so a slow target cannot make the generator burst afterwards.
  */
 export async function runLoad(options: RunOptions): Promise<RunStats> {
-  const stats = new RunStats();
+  const started = performance.now();
+  const stats = new RunStats(started);
   const random = seededRandom(options.seed);
   const zipf = new Zipf(options.products, options.zipfExponent, random);
   const agent = new Agent({ connections: Math.min(options.maxInFlight, 256), headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
   const base = options.baseUrl.replace(/\/$/, '');
-  const started = performance.now();
+  const progressIntervalMs = options.progressIntervalMs ?? 1000;
   const endless = options.durationSeconds === 0;
   let due = 0;
   let inFlight = 0;
   let lastTick = started;
   let lastProgress = started;
-  let sentAtLastProgress = 0;
   const pending = new Set<Promise<void>>();
 
   const fire = () => {
@@ -118,9 +122,8 @@ export async function runLoad(options: RunOptions): Promise<RunStats> {
       if (inFlight >= options.maxInFlight) stats.skipped++;
       else fire();
     }
-    if (now - lastProgress >= 1000) {
-      options.onProgress?.({ elapsedSeconds: elapsed, targetRate, sentLastSecond: stats.sent - sentAtLastProgress, inFlight, stats });
-      sentAtLastProgress = stats.sent;
+    if (now - lastProgress >= progressIntervalMs) {
+      options.onProgress?.({ elapsedSeconds: elapsed, targetRate, inFlight, interval: stats.takeInterval(now), stats });
       lastProgress = now;
     }
     await new Promise((resolve) => setTimeout(resolve, 10));

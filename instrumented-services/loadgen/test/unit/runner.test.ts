@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { parseMix } from '../../src/mix.js';
 import { rateFraction } from '../../src/profiles.js';
-import { checkTarget, runLoad, type RunOptions } from '../../src/runner.js';
+import { checkTarget, runLoad, type Progress, type RunOptions } from '../../src/runner.js';
 
 describe('load runner against a local server', () => {
   let server: Server;
@@ -89,6 +89,20 @@ describe('load runner against a local server', () => {
     slow.close();
     assert.ok(peak <= 5, `peak concurrency ${peak}`);
     assert.ok(stats.skipped > 100, `skipped ${stats.skipped}`);
+  });
+
+  it('reports progress once per interval, each with only that interval in it', async () => {
+    const reports: Progress[] = [];
+    const stats = await runLoad(options({ rate: 40, durationSeconds: 2.5, progressIntervalMs: 1000, onProgress: (p) => reports.push(p) }));
+    assert.equal(reports.length, 2);
+    for (const { interval } of reports) {
+      assert.ok(interval.seconds >= 1 && interval.seconds < 1.3, `interval of ${interval.seconds} s`);
+      assert.ok(interval.sent >= 36 && interval.sent <= 45, `${interval.sent} sent in one interval at 40 rps`);
+      assert.ok(interval.completed >= 30 && interval.completed <= interval.sent + 5, `${interval.completed} completed`);
+      assert.ok(interval.latencyMs.p99 > 0 && interval.latencyMs.p99 <= interval.latencyMs.max);
+    }
+    const reported = reports.reduce((n, r) => n + r.interval.completed, 0);
+    assert.ok(reported < stats.completed && stats.completed - reported <= 30, `${reported} of ${stats.completed} in the two reports`);
   });
 
   it('profiles are fractions of the peak', () => {

@@ -3,6 +3,7 @@ import { assertTopology, topology } from '@lookout/shop-contracts';
 import { createCounter, metrics, OTHER, withoutTraceContext, withTraceContext, type Logger } from '@lookout/telemetry';
 import type { AmqpConnectionManager, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel } from 'amqplib';
+import { once } from 'node:events';
 import type pg from 'pg';
 
 const sent = createCounter(metrics.messagingClientSentMessages);
@@ -37,9 +38,17 @@ export interface OutboxRelayOptions {
  * share the work), publishes each with publisher confirms inside the trace context stored with it, and marks the
  * batch sent in the same transaction. If the broker is down nothing is marked and the rows wait: orders keep
  * being accepted and every event is delivered once the broker is back (at least once; consumers deduplicate).
+ *
+ * amqp-connection-manager keeps the connection and declares the topology on every reconnect, but the relay
+ * publishes on the amqplib channel itself: the wrapper's own publish queues a message whenever its channel is still
+ * being set up or its write buffer is full, and sends it later from another async context, so the amqplib
+ * instrumentation saw no trace context and put the event in a new trace. That happened to the whole backlog right
+ * after a broker outage (the RabbitMQ outage drill lost the fulfillment half of 58 traces).
  */
 export class OutboxRelay {
-  private readonly channel: ChannelWrapper;
+  private readonly wrapper: ChannelWrapper;
+  /** The confirm channel, once its topology is declared; unset while the broker is away. */
+  private channel: ConfirmChannel | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -47,15 +56,20 @@ export class OutboxRelay {
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly connection: AmqpConnectionManager,
+    connection: AmqpConnectionManager,
     private readonly options: OutboxRelayOptions,
     private readonly logger: Logger,
   ) {
-    this.channel = connection.createChannel({
+    this.wrapper = connection.createChannel({
       name: 'outbox-relay',
       confirm: true,
-      publishTimeout: options.publishTimeoutMs,
-      setup: (channel: ConfirmChannel) => assertTopology(channel),
+      setup: async (channel: ConfirmChannel) => {
+        await assertTopology(channel);
+        this.channel = channel;
+        channel.once('close', () => {
+          if (this.channel === channel) this.channel = undefined;
+        });
+      },
     });
   }
 
@@ -87,7 +101,7 @@ export class OutboxRelay {
   }
 
   private async round(): Promise<void> {
-    if (this.options.blocked?.() === true || !this.connection.isConnected()) return;
+    if (this.options.blocked?.() === true || this.channel === undefined) return;
     try {
       let sent: number;
       do sent = await this.relayBatch();
@@ -107,19 +121,7 @@ export class OutboxRelay {
       );
       if (rows.length === 0) return 0;
       try {
-        await Promise.all(
-          rows.map((row) =>
-            withTraceContext(row.headers, () =>
-              this.channel.publish(topology.exchange, row.routing_key, Buffer.from(JSON.stringify(row.payload)), {
-                persistent: true,
-                contentType: 'application/json',
-                messageId: `outbox-${row.id}`,
-                timestamp: Math.floor(Date.now() / 1000),
-                type: row.routing_key,
-              }),
-            ),
-          ),
-        );
+        await this.publishAll(rows);
       } catch (err) {
         sent.inc({ ...sentLabels, error_type: publishErrorType(err) }, rows.length);
         throw err;
@@ -130,10 +132,58 @@ export class OutboxRelay {
     });
   }
 
+  /** Publishes every row, each inside its own stored trace context, and waits for all broker confirms. */
+  private async publishAll(rows: OutboxRow[]): Promise<void> {
+    const channel = this.channel;
+    if (channel === undefined) throw new Error('broker channel closed');
+    const confirms: Promise<void>[] = [];
+    for (const row of rows) {
+      const { confirm, hasRoom } = this.publishOne(channel, row);
+      // Handled here so that a nack arriving while the loop waits for a drain is not an unhandled rejection;
+      // Promise.all below still sees it.
+      confirm.catch(() => undefined);
+      confirms.push(confirm);
+      // A full write buffer: wait for it to drain (or the channel to close) instead of buffering the batch in memory.
+      if (!hasRoom) await Promise.race([once(channel, 'drain'), once(channel, 'close')]);
+    }
+    await Promise.all(confirms);
+  }
+
+  /** Publishes one row in its stored trace context; `hasRoom` is false when the channel's write buffer is full. */
+  private publishOne(channel: ConfirmChannel, row: OutboxRow): { confirm: Promise<void>; hasRoom: boolean } {
+    let settle: (err?: Error) => void = () => undefined;
+    const confirm = new Promise<void>((resolve, reject) => {
+      settle = (err) => (err === undefined ? resolve() : reject(err));
+    });
+    const timer = setTimeout(() => {
+      settle(new Error(`publish confirm timeout after ${this.options.publishTimeoutMs} ms`));
+    }, this.options.publishTimeoutMs);
+    const done = (err: unknown) => {
+      clearTimeout(timer);
+      settle(err === null || err === undefined ? undefined : err instanceof Error ? err : new Error('message nacked by the broker'));
+    };
+    try {
+      const hasRoom = withTraceContext(row.headers, () =>
+        channel.publish(topology.exchange, row.routing_key, Buffer.from(JSON.stringify(row.payload)), {
+          persistent: true,
+          contentType: 'application/json',
+          messageId: `outbox-${row.id}`,
+          timestamp: Math.floor(Date.now() / 1000),
+          type: row.routing_key,
+        }, done),
+      );
+      return { confirm, hasRoom };
+    } catch (err) {
+      // publish() throws once the channel is closed.
+      done(err);
+      return { confirm, hasRoom: true };
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
-    await this.channel.close();
+    await this.wrapper.close();
   }
 }

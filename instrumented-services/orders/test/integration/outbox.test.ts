@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { topology } from '@lookout/shop-contracts';
 import { metrics as contract } from '@lookout/telemetry/contract';
-import { parseMetrics, scrape, ShopStack, sumOf, waitFor, type Sample } from '@lookout/testkit';
+import { parseMetrics, scrape, ShopStack, sleep, sumOf, waitFor, type Sample } from '@lookout/testkit';
 import amqplib from 'amqplib';
 
 const MAX_ATTEMPTS = 3;
@@ -27,10 +28,10 @@ describe('orders, its outbox and fulfillment on real Postgres and RabbitMQ', () 
     await stack.stop();
   });
 
-  const placeOrder = (key: string, productId: number, client = 'outbox-test') =>
+  const placeOrder = (key: string, productId: number, client = 'outbox-test', extraHeaders: Record<string, string> = {}) =>
     stack.service('orders').fetch('/orders', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key, 'lookout-client-id': client },
+      headers: { 'content-type': 'application/json', 'idempotency-key': key, 'lookout-client-id': client, ...extraHeaders },
       body: JSON.stringify({ customerEmail: 'buyer@example.com', items: [{ productId, quantity: 1 }] }),
     });
   const readOrder = (id: number, client?: string) =>
@@ -44,17 +45,29 @@ describe('orders, its outbox and fulfillment on real Postgres and RabbitMQ', () 
       )
     ).rows[0]?.n ?? 0;
 
-  it('accepts orders while the broker is down and delivers every one exactly once when it is back', async () => {
+  it('accepts orders while the broker is down and delivers every one exactly once, in its own trace, when it is back', async () => {
     const fulfillment = stack.service('fulfillment');
     const confirmedBefore = sumOf(await scrape(fulfillment.baseUrl), contract.fulfillmentOrdersConfirmed.name);
     const processedBefore = sumOf(await scrape(fulfillment.baseUrl), contract.messagingClientConsumedMessages.name, { error_type: '' });
+    // A durable copy of every order event (it survives the broker restart), to read the trace context each carried.
+    const audit = `outbox-test.audit-${randomUUID()}`;
+    const connection = await amqplib.connect(stack.rabbitmq.url);
+    const setup = await connection.createChannel();
+    await setup.assertQueue(audit, { durable: true });
+    await setup.bindQueue(audit, topology.exchange, topology.routingKey);
+    await connection.close();
 
     await stack.rabbitmq.stop();
     const ids: number[] = [];
+    /** Order id -> the trace id of the request that placed it. */
+    const traceOf = new Map<number, string>();
     for (let i = 0; i < 25; i++) {
-      const res = await placeOrder(`outage-${i}`, 1 + (i % 50));
+      const traceId = randomBytes(16).toString('hex');
+      const res = await placeOrder(`outage-${i}`, 1 + (i % 50), 'outbox-test', { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
       assert.equal(res.status, 201, await res.clone().text());
-      ids.push(((await res.json()) as { id: number }).id);
+      const id = ((await res.json()) as { id: number }).id;
+      ids.push(id);
+      traceOf.set(id, traceId);
     }
     const orders = stack.service('orders');
     const ready = (await (await orders.fetch('/readyz')).json()) as { status: string };
@@ -65,7 +78,24 @@ describe('orders, its outbox and fulfillment on real Postgres and RabbitMQ', () 
     });
     assert.equal(await confirmedCount(ids), 0);
 
+    // Orders keep coming while the broker returns (each kicks the relay, so a round starts the moment the connection
+    // is back, while the relay's channel is still being set up), as they do in the outage drill.
+    const returning = { arriving: true };
+    const arrivals = (async () => {
+      for (let i = 0; returning.arriving || i < 10; i++) {
+        const traceId = randomBytes(16).toString('hex');
+        const res = await placeOrder(`return-${i}`, 1 + (i % 50), 'outbox-test', { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
+        assert.equal(res.status, 201, await res.clone().text());
+        const id = ((await res.json()) as { id: number }).id;
+        ids.push(id);
+        traceOf.set(id, traceId);
+        await sleep(20);
+      }
+    })();
     await stack.rabbitmq.start();
+    await sleep(2000);
+    returning.arriving = false;
+    await arrivals;
     await waitFor('every order confirmed after the broker returned', async () =>
       (await confirmedCount(ids)) === ids.length ? true : undefined,
     60_000, 250);
@@ -77,6 +107,24 @@ describe('orders, its outbox and fulfillment on real Postgres and RabbitMQ', () 
     assert.equal(sumOf(metrics, contract.messagingClientConsumedMessages.name, { error_type: '' }) - processedBefore, ids.length,
       'an event was processed twice');
     assert.equal(sumOf(metrics, contract.messagingDeadLetteredMessages.name), 0);
+
+    // The backlog went out right after the broker returned, while the relay's channel was being set up again:
+    // every event still carries the trace of the request that placed its order, not a trace of its own.
+    const reader = await amqplib.connect(stack.rabbitmq.url);
+    try {
+      const channel = await reader.createChannel();
+      const carried = new Map<number, string>();
+      for (let msg = await channel.get(audit, { noAck: true }); msg !== false; msg = await channel.get(audit, { noAck: true })) {
+        const { orderId } = JSON.parse(msg.content.toString()) as { orderId: number };
+        const headers: Record<string, unknown> = msg.properties.headers ?? {};
+        const traceparent = headers.traceparent;
+        carried.set(orderId, typeof traceparent === 'string' ? traceparent.split('-')[1] ?? '' : '');
+      }
+      await channel.deleteQueue(audit);
+      for (const id of ids) assert.equal(carried.get(id), traceOf.get(id), `the event of order ${id} left the request's trace`);
+    } finally {
+      await reader.close();
+    }
   });
 
   it('moves a poison message (not a valid event) to the dead-letter queue at once: no retry can fix it', async () => {

@@ -2,6 +2,7 @@ import type { Logger } from '@lookout/telemetry';
 import express from 'express';
 import { faultAdminRoutes, type FaultRegistry, type NamedFault } from './faults.js';
 import { healthRoutes, Lifecycle, livenessRoute, monitorDependencies, type DependencyCheck } from './health.js';
+import { requestDeadline } from './deadline.js';
 import { notFoundHandler, problemErrorHandler, requireJsonBody, type HttpProblem } from './problem.js';
 import { metricsHandler, requestTelemetry } from './red.js';
 import type { ServiceSettings } from './settings.js';
@@ -10,7 +11,7 @@ import { traceResponse } from './trace-response.js';
 /**
  * The HTTP application every service shares, in order: RED metrics and the access log for every request, the
  * `traceresponse` header, the telemetry endpoints (/metrics, /healthz, /readyz), JSON body parsing with a size limit, /admin/faults, the
- * latency/error faults, the service's own routes (`mount`), then 404 and problem+json rendering for every error.
+ * latency/error faults, the request deadline (`request-timeout-ms`, see deadline.ts), the service's own routes (`mount`), then 404 and problem+json rendering for every error.
  *
  * With a management listener (`http.management`, MANAGEMENT_PORT) /metrics, /readyz and /admin move to a second
  * application, `management`, for `serve()` to listen on: the public one keeps /healthz and the API, and answers
@@ -26,14 +27,21 @@ export function createServiceApp<S extends NamedFault>(options: {
   classify?: (err: unknown) => HttpProblem | undefined;
   /** Runs for every request before anything else answers it (an edge service's per-address rate limit). */
   before?: express.RequestHandler;
+  /**
+   * The service is the edge (the gateway): it ignores a client's `request-timeout-ms` and gives each request its
+   * own REQUEST_TIMEOUT_MS; the deadlines its upstreams see are the ones it sets.
+   */
+  edge?: boolean;
   mount: (app: express.Application) => void;
 }): { app: express.Application; lifecycle: Lifecycle; management: express.Application | undefined } {
   const app = express();
   const lifecycle = new Lifecycle();
   const separate = options.http.managementListener !== undefined;
   const errors = problemErrorHandler({ logger: options.logger, ...(options.classify && { classify: options.classify }) });
+  const deadline = requestDeadline({ maxMs: options.http.requestTimeoutMs, edge: options.edge ?? false });
   app.disable('x-powered-by');
   app.use(requestTelemetry({ logger: options.logger, ...options.http.accessLog }));
+  app.use(deadline.arrive);
   app.use(traceResponse());
   if (options.before !== undefined) app.use(options.before);
   monitorDependencies(options.checks, lifecycle);
@@ -47,6 +55,8 @@ export function createServiceApp<S extends NamedFault>(options: {
   app.use(express.json({ limit: options.http.bodyLimitBytes, strict: true }));
   if (!separate) app.use(faultAdminRoutes(options.faults, options.http.adminToken));
   app.use(options.faults.httpFaults());
+  // After the body parser and the injected latency: a request whose time ran out meanwhile is answered here.
+  app.use(deadline.enter);
   options.mount(app);
   app.use(notFoundHandler());
   app.use(errors);

@@ -1,5 +1,16 @@
 export { createServiceApp, runService } from './app.js';
 export {
+  checkDeadline,
+  DEADLINE_MARGIN_MS,
+  deadlineExceeded,
+  parseRequestTimeout,
+  remainingMs,
+  REQUEST_TIMEOUT_HEADER,
+  requestDeadline,
+  runWithDeadline,
+  withinDeadline,
+} from './deadline.js';
+export {
   errorsFault,
   FaultRegistry,
   faultAdminRoutes,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { checkDeadline, deadlineExceeded, remainingMs, withinDeadline } from '@lookout/http-kit';
 import { createCounter, metrics, type Logger } from '@lookout/telemetry';
 import type { Redis } from 'ioredis';
 
@@ -85,7 +86,13 @@ export class CacheAside<T> {
     cacheRequests.inc({ cache_name: this.options.name, cache_result: result });
   }
 
+  /**
+   * The value of `id`, from the cache or loaded. Inside a request nothing here outlasts its deadline: a request out
+   * of time touches neither Redis nor the database, and waits (for a load in flight here or at another instance's
+   * lock holder) end at the deadline with its problem.
+   */
   async get(id: string, load: () => Promise<T | null>): Promise<T | null> {
+    checkDeadline('cache');
     const key = this.key(id);
     let cached: string | null;
     try {
@@ -117,7 +124,8 @@ export class CacheAside<T> {
     const running = this.inflight.get(key);
     if (running !== undefined) {
       cacheCoalesced.inc({ cache_name: this.options.name });
-      return running;
+      // The shared load runs under the deadline of the request that started it; each waiter keeps its own.
+      return withinDeadline(running, 'cache-wait');
     }
     const promise = run().finally(() => this.inflight.delete(key));
     this.inflight.set(key, promise);
@@ -126,7 +134,10 @@ export class CacheAside<T> {
 
   private async loadAndFill(key: string, load: () => Promise<T | null>): Promise<T | null> {
     const lockKey = `lock:${key}`;
-    const deadline = Date.now() + this.options.loadTimeoutMs;
+    // A waiter stops at the request's deadline too, and then answers with it instead of loading.
+    const left = remainingMs();
+    const requestBound = left !== undefined && left < this.options.loadTimeoutMs;
+    const deadline = Date.now() + (requestBound ? left : this.options.loadTimeoutMs);
     for (;;) {
       const token = randomUUID();
       let locked: boolean;
@@ -138,6 +149,7 @@ export class CacheAside<T> {
       if (locked) return this.loadHoldingLock(key, lockKey, token, load);
       const waited = await this.waitForHolder(key, lockKey, deadline);
       if (waited.kind === 'filled') return waited.envelope.v;
+      if (waited.kind === 'timeout' && requestBound) throw deadlineExceeded('cache-wait');
       // The holder is slower than a healthy load, or Redis failed: answer from the database, leave the fill to it.
       if (waited.kind !== 'released') return load();
       // The holder left no value: take the lock and load ourselves.

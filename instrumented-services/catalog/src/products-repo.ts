@@ -1,4 +1,5 @@
 import { timeDbOperation, withClient } from '@lookout/clients';
+import { withinDeadline } from '@lookout/http-kit';
 import type pg from 'pg';
 
 export interface Product {
@@ -77,7 +78,8 @@ export class ProductsRepository {
     return timeDbOperation(operation, async () => {
       // The hook runs on a checked-out connection, so that a slow statement holds it as a real one would.
       return withClient(this.pool, async (client) => {
-        await this.beforeQuery();
+        // Stands in for a slow statement, so it ends at the request's deadline as a real one would (query_timeout).
+        await withinDeadline(this.beforeQuery(), 'postgres-query');
         return client.query<R>(sql, params);
       });
     });

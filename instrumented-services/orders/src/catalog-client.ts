@@ -1,4 +1,4 @@
-import { HttpProblem, problems } from '@lookout/http-kit';
+import { DEADLINE_MARGIN_MS, deadlineExceeded, HttpProblem, problems, remainingMs, REQUEST_TIMEOUT_HEADER } from '@lookout/http-kit';
 import { Agent, request } from 'undici';
 
 export interface CatalogProduct {
@@ -20,13 +20,29 @@ export class CatalogClient {
     this.agent = new Agent({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connectTimeout: timeoutMs, connections: 32 });
   }
 
-  /** The product, or null when the catalog says it does not exist; a 503 problem when the catalog cannot answer. */
+  /**
+   * The product, or null when the catalog says it does not exist; a 503 problem when the catalog cannot answer.
+   * Inside a request the call gets what the request has left minus a margin (to answer our own caller in time),
+   * at most CATALOG_TIMEOUT_MS, and the catalog is told so (`request-timeout-ms`) to stop when we do; a request
+   * with no time left does not call, and one whose time ran out during the call answers with the deadline problem.
+   */
   async getProduct(id: number): Promise<CatalogProduct | null> {
+    const left = remainingMs();
+    const budgetMs = left === undefined ? this.timeoutMs : Math.min(this.timeoutMs, Math.floor(left - DEADLINE_MARGIN_MS));
+    if (budgetMs <= 0) throw deadlineExceeded('catalog');
+    const outOfTime = (cause: unknown) => {
+      const now = remainingMs();
+      return now !== undefined && now <= DEADLINE_MARGIN_MS ? deadlineExceeded('catalog', cause) : undefined;
+    };
     let res;
     try {
-      res = await request(`${this.baseUrl}/products/${id}`, { dispatcher: this.agent, signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await request(`${this.baseUrl}/products/${id}`, {
+        dispatcher: this.agent,
+        headers: { [REQUEST_TIMEOUT_HEADER]: String(budgetMs) },
+        signal: AbortSignal.timeout(budgetMs),
+      });
     } catch (err) {
-      throw problems.dependencyUnavailable('catalog', 1, err);
+      throw outOfTime(err) ?? problems.dependencyUnavailable('catalog', 1, err);
     }
     if (res.statusCode === 404) {
       await res.body.dump();
@@ -34,7 +50,8 @@ export class CatalogClient {
     }
     if (res.statusCode !== 200) {
       await res.body.dump();
-      throw problems.dependencyUnavailable('catalog', 1, new Error(`catalog answered ${res.statusCode}`));
+      const cause = new Error(`catalog answered ${res.statusCode}`);
+      throw outOfTime(cause) ?? problems.dependencyUnavailable('catalog', 1, cause);
     }
     return (await res.body.json()) as CatalogProduct;
   }

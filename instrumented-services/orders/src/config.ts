@@ -9,7 +9,12 @@ export const schema = z.object({
   ...postgresEnv,
   ...rabbitmqEnv,
   CATALOG_URL: envUrl('http://127.0.0.1:8081', ['http:', 'https:']),
-  CATALOG_TIMEOUT_MS: envInt(2_000, 50, 60_000),
+  /**
+   * The most a catalog lookup may take (less when the request has less left). Half the gateway's
+   * UPSTREAM_TIMEOUT_MS (2000), so that an order whose lookups take all of it still has time for its transaction;
+   * see the budget chain in the README of instrumented-services.
+   */
+  CATALOG_TIMEOUT_MS: envInt(1_000, 50, 60_000),
   OUTBOX_POLL_INTERVAL_MS: envInt(500, 10, 60_000),
   OUTBOX_BATCH_SIZE: envInt(100, 1, 10_000),
   OUTBOX_METRICS_INTERVAL_MS: envInt(5_000, 100, 60_000),

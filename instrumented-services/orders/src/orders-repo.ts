@@ -1,5 +1,5 @@
 import { inTransaction, timeDbOperation, withClient } from '@lookout/clients';
-import { HttpProblem } from '@lookout/http-kit';
+import { HttpProblem, withinDeadline } from '@lookout/http-kit';
 import { topology, type OrderCreatedEvent, type OrderItem } from '@lookout/shop-contracts';
 import type { TraceCarrier } from '@lookout/telemetry';
 import type pg from 'pg';
@@ -75,9 +75,10 @@ export class OrdersRepository {
   /** The order `id` placed by `clientId`, or null (also when another client placed it). */
   get(id: number, clientId: string): Promise<Order | null> {
     return timeDbOperation('orders.get', async () => {
-      // The hook runs on a checked-out connection, so that a slow statement holds it as a real one would.
+      // The hook runs on a checked-out connection, so that a slow statement holds it as a real one would, and ends
+      // at the request's deadline as a real one would (query_timeout).
       return withClient(this.pool, async (client) => {
-        await this.beforeQuery();
+        await withinDeadline(this.beforeQuery(), 'postgres-query');
         return readOrder(client, id, clientId);
       });
     });
@@ -91,7 +92,7 @@ export class OrdersRepository {
   create(order: NewOrder): Promise<{ order: Order; replayed: boolean }> {
     return timeDbOperation('orders.create', async () => {
       return inTransaction(this.pool, async (client) => {
-        await this.beforeQuery();
+        await withinDeadline(this.beforeQuery(), 'postgres-query');
         const claimed = await client.query(
           `INSERT INTO idempotency_keys (client_id, key, request_hash) VALUES ($1, $2, $3)
            ON CONFLICT (client_id, key) DO NOTHING RETURNING key`,

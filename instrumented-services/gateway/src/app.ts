@@ -23,6 +23,8 @@ export function createApp(deps: {
   return createServiceApp({
     ...deps,
     before: deps.addressRateLimit,
+    // The edge: a client's request-timeout-ms is not taken; the upstreams get the gateway's own budgets.
+    edge: true,
     mount: (app) => app.use('/api', authenticate(deps.auth), deps.clientRateLimit, apiRoutes(deps.upstreams)),
   });
 }

@@ -1,4 +1,4 @@
-import { HttpProblem, problems } from '@lookout/http-kit';
+import { DEADLINE_MARGIN_MS, HttpProblem, problems, REQUEST_TIMEOUT_HEADER } from '@lookout/http-kit';
 import { createCounter, metrics } from '@lookout/telemetry';
 import type { Request, Response } from 'express';
 import { Agent, errors, RetryAgent, request, type Dispatcher } from 'undici';
@@ -18,6 +18,12 @@ const RETRY_ERROR_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ECONNREFU
 const BACKOFF = { minMs: 50, maxMs: 500, factor: 2 };
 /** At most a tenth of the last 10 s of requests to an upstream are retried, plus one retry a second. */
 export const RETRY_BUDGET: RetryBudgetOptions = { ratio: 0.1, minPerSecond: 1, windowSeconds: 10 };
+
+/**
+ * Carries the end of one forwarded call (all its attempts, on `performance.now()`'s clock) from `forward` to the
+ * interceptor that turns it into each attempt's `request-timeout-ms`; removed there, so it never leaves the gateway.
+ */
+const CALL_END_HEADER = 'lookout-gateway-call-end';
 
 /**
  * Deeper than any body the shop accepts (an order is 3 levels), and far below the nesting at which re-serialising
@@ -73,8 +79,9 @@ export class Upstream {
     for (const error_type of ['timeout', 'unreachable']) upstreamFailures.inc({ upstream: name, error_type }, 0);
     this.agent = new Agent({ connectTimeout: timeoutMs, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connections: 128 });
     // undici's RetryAgent carries the retries out, with our policy: its default one waits out a Retry-After
-    // (capped at maxTimeout, so 500 ms) and then retries anyway, and knows no budget.
-    this.dispatcher = new RetryAgent(this.agent, {
+    // (capped at maxTimeout, so 500 ms) and then retries anyway, and knows no budget. Each attempt passes through
+    // the budget interceptor, so each tells the upstream its own time.
+    this.dispatcher = new RetryAgent(this.agent.compose(this.attemptBudget), {
       // Which answers count as failures; anything else reaches the caller as it is.
       statusCodes: RETRY_STATUS_CODES,
       retry: (err, { state, opts }, callback) => {
@@ -106,6 +113,21 @@ export class Upstream {
     return Math.min(BACKOFF.minMs * BACKOFF.factor ** (attempt - 1), BACKOFF.maxMs);
   }
 
+  /**
+   * Sets `request-timeout-ms` on each attempt: what the gateway will still wait for it (the per-attempt timeout,
+   * or less when the call's overall bound ends sooner) minus a margin, so that an upstream out of time answers
+   * with its deadline problem before the gateway gives up on it, and stops working when the gateway does. The
+   * value is the gateway's alone: a client's header is never forwarded (see FORWARDED_REQUEST_HEADERS).
+   */
+  private readonly attemptBudget: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+    const headers = opts.headers;
+    if (typeof headers !== 'object' || headers === null || Symbol.iterator in headers) return dispatch(opts, handler);
+    const { [CALL_END_HEADER]: end, ...rest } = headers as Record<string, unknown>;
+    const callLeft = typeof end === 'string' ? Number(end) - performance.now() : Infinity;
+    const budgetMs = Math.max(0, Math.floor(Math.min(this.timeoutMs, callLeft) - DEADLINE_MARGIN_MS));
+    return dispatch({ ...opts, headers: { ...rest, [REQUEST_TIMEOUT_HEADER]: String(budgetMs) } as Record<string, string> }, handler);
+  };
+
   /** Forwards `req` to `path` on this upstream and sends its answer back (buffered: bodies are small JSON), rewriting Location into `publicPrefix`. */
   async forward(req: Request, res: Response, path: string, extraHeaders: Record<string, string>, publicPrefix: string): Promise<void> {
     const headers: Record<string, string> = { ...extraHeaders };
@@ -118,14 +140,16 @@ export class Upstream {
     const body = hasBody ? upstreamBody(req.body) : null;
     let upstream: Dispatcher.ResponseData;
     this.budget.recordRequest();
+    // The whole call, retries included, stays bounded.
+    const callMs = this.timeoutMs * 3;
+    headers[CALL_END_HEADER] = String(performance.now() + callMs);
     try {
       upstream = await request(`${this.baseUrl}${path}`, {
         method: req.method,
         headers,
         body,
         dispatcher: this.dispatcher,
-        // The whole call, retries included, stays bounded.
-        signal: AbortSignal.timeout(this.timeoutMs * 3),
+        signal: AbortSignal.timeout(callMs),
       });
     } catch (err) {
       if (err instanceof errors.RequestRetryError) throw this.failedWith(err);

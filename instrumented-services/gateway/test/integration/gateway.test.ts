@@ -337,6 +337,31 @@ describe('gateway in front of the whole shop', () => {
       assert.equal((await call('/api/products/1')).status, 200);
     });
 
+    it('gives the catalog its budget, so a slow database is cut there at the gateway timeout, not seconds later', async () => {
+      const catalog = stack.service('catalog');
+      const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+      const used = async () => sumOf(await scrape(catalog.baseUrl), 'db_client_connection_count', { db_client_connection_state: 'used' });
+      const fault = await catalog.fetch('/admin/faults', { method: 'POST', headers: admin, body: JSON.stringify({ name: 'slow_queries', ms: 3000, durationSeconds: 30 }) });
+      assert.equal(fault.status, 201);
+      let slow: JsonAnswer;
+      let elapsed: number;
+      try {
+        const started = Date.now();
+        // Not cached yet: the lookup reaches Postgres, where the fault holds it.
+        slow = await call(`/api/products/${900 + Math.floor(Math.random() * 90)}`, { key: READ_KEY });
+        elapsed = Date.now() - started;
+        // Right after the answer the catalog holds no connection: it stopped with the gateway, not 3 s later.
+        assert.equal(await used(), 0, 'the catalog still works on a request the gateway gave up on');
+      } finally {
+        await catalog.fetch('/admin/faults/slow_queries', { method: 'DELETE', headers: admin });
+      }
+      // The catalog's own deadline answer (UPSTREAM_TIMEOUT_MS 800 less the margin), passed on as it is.
+      assert.equal(slow.status, 504, JSON.stringify(slow.body));
+      assert.match(String(slow.body.detail), /catalog service answered 504/);
+      assert.equal(slow.headers.get('retry-after'), '1');
+      assert.ok(elapsed >= 700 && elapsed < 1500, `took ${elapsed} ms`);
+    });
+
     it('answers 502 when an upstream is down, and serves again once it is back', async () => {
       const orders = stack.service('orders');
       await orders.stop();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { fetchJson, OtlpSink, READ_KEY, RedisServer, serviceEntry, ServiceProcess, type JsonAnswer } from '@lookout/testkit';
@@ -10,6 +10,8 @@ describe('gateway against a failing upstream', () => {
   // Stands in for the catalog, the gateway's peer: how it answers is what is under test here.
   let fake: Server;
   let attempts = 0;
+  /** The headers of each attempt the fake received. */
+  let seen: IncomingHttpHeaders[] = [];
   let answer: (res: ServerResponse) => void = (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   let redis: RedisServer;
   let sink: OtlpSink;
@@ -18,6 +20,7 @@ describe('gateway against a failing upstream', () => {
   before(async () => {
     fake = createServer((req, res) => {
       attempts += 1;
+      seen.push(req.headers);
       req.resume();
       answer(res);
     });
@@ -42,6 +45,7 @@ describe('gateway against a failing upstream', () => {
   });
   beforeEach(() => {
     attempts = 0;
+    seen = [];
   });
 
   const get = (): Promise<JsonAnswer> => fetchJson(`${gateway.baseUrl}/api/products/1`, { headers: { 'x-api-key': READ_KEY } });
@@ -68,6 +72,48 @@ describe('gateway against a failing upstream', () => {
     const r = await get();
     assert.equal(r.status, 503);
     assert.equal(attempts, 3);
+  });
+
+  describe('the deadline it gives each attempt (request-timeout-ms)', () => {
+    const budgetOf = (headers: IncomingHttpHeaders | undefined) => Number(headers?.['request-timeout-ms']);
+
+    it('tells the upstream the attempt timeout minus a margin, and never forwards a client value', async () => {
+      answer = (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      assert.equal((await get()).status, 200);
+      const budget = budgetOf(seen[0]);
+      // UPSTREAM_TIMEOUT_MS 1000, less the 50 ms margin: the upstream answers before the gateway gives up on it.
+      assert.ok(budget > 900 && budget <= 950, `the upstream was given ${String(seen[0]?.['request-timeout-ms'])}`);
+      for (const client of ['1', '0', '86400000', 'garbage']) {
+        seen = [];
+        const r = await fetchJson(`${gateway.baseUrl}/api/products/1`, { headers: { 'x-api-key': READ_KEY, 'request-timeout-ms': client } });
+        assert.equal(r.status, 200, `client value ${client}: ${JSON.stringify(r.body)}`);
+        const forwarded = budgetOf(seen[0]);
+        assert.ok(forwarded > 900 && forwarded <= 950, `a client's ${client} became ${String(seen[0]?.['request-timeout-ms'])}`);
+      }
+      // The gateway's own bookkeeping of the call's end stays inside it.
+      assert.ok(seen.every((h) => Object.keys(h).every((name) => !name.startsWith('lookout-gateway'))), JSON.stringify(seen));
+    });
+
+    it('gives each retry a budget of its own', async () => {
+      answer = (res) => res.writeHead(503, PROBLEM).end('{"status":503}');
+      assert.equal((await get()).status, 503);
+      assert.equal(seen.length, 3);
+      for (const headers of seen) {
+        const budget = budgetOf(headers);
+        assert.ok(budget > 0 && budget <= 950, `an attempt was given ${String(headers['request-timeout-ms'])}`);
+      }
+    });
+
+    it('passes an upstream deadline answer (504 with Retry-After) on as 504 without retrying it', async () => {
+      answer = (res) =>
+        res
+          .writeHead(504, { ...PROBLEM, 'retry-after': '1' })
+          .end('{"type":"urn:lookout:problem:deadline-exceeded","title":"Deadline exceeded","status":504,"stage":"postgres-pool"}');
+      const r = await get();
+      assert.equal(r.status, 504);
+      assert.equal(r.headers.get('retry-after'), '1');
+      assert.equal(attempts, 1, 'an attempt that used its whole budget was retried');
+    });
   });
 
   it('retries at most about a tenth of the requests when every attempt fails', async () => {

@@ -141,7 +141,11 @@ describe('orders, its outbox and fulfillment on real Postgres and RabbitMQ', () 
       await waitFor('the poison message in the DLQ', async () =>
         (await channel.checkQueue('fulfillment.order-created.dlq')).messageCount === 1 ? true : undefined,
       30_000, 200);
-      const metrics = await scrape(fulfillment.baseUrl);
+      // The broker shows the message as soon as it is routed; fulfillment counts it once the broker confirmed it.
+      const metrics = await waitFor('the dead-lettered message counted', async () => {
+        const m = await scrape(fulfillment.baseUrl);
+        return sumOf(m, contract.messagingDeadLetteredMessages.name) > 0 ? m : undefined;
+      }, 10_000, 100);
       assert.equal(sumOf(metrics, contract.messagingDeadLetteredMessages.name), 1);
       assert.equal(sumOf(metrics, contract.messagingRetriedMessages.name), 0);
       const dead = await channel.get('fulfillment.order-created.dlq', { noAck: true });

@@ -26,9 +26,10 @@ describe('instrumentations', () => {
     }
   });
 
-  it('leaves fs, dns, net and the runtime metrics off by default', () => {
+  it('leaves fs, dns, net, router and the runtime metrics off by default', () => {
     const names = loaded({});
-    for (const lib of ['fs', 'dns', 'net', 'runtime-node']) assert.ok(!names.includes(`@opentelemetry/instrumentation-${lib}`), lib);
+    for (const lib of ['fs', 'dns', 'net', 'runtime-node', 'router']) assert.ok(!names.includes(`@opentelemetry/instrumentation-${lib}`), lib);
+    assert.ok(loaded({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,express,router' }).includes('@opentelemetry/instrumentation-router'));
   });
 
   it('honours OTEL_NODE_DISABLED_INSTRUMENTATIONS and OTEL_NODE_ENABLED_INSTRUMENTATIONS', () => {

@@ -40,7 +40,7 @@ export function createServiceApp<S extends NamedFault>(options: {
   const errors = problemErrorHandler({ logger: options.logger, ...(options.classify && { classify: options.classify }) });
   const deadline = requestDeadline({ maxMs: options.http.requestTimeoutMs, edge: options.edge ?? false });
   app.disable('x-powered-by');
-  app.use(requestTelemetry({ logger: options.logger, ...options.http.accessLog }));
+  if (options.http.requestTelemetry) app.use(requestTelemetry({ logger: options.logger, ...options.http.accessLog }));
   app.use(deadline.arrive);
   app.use(traceResponse());
   if (options.before !== undefined) app.use(options.before);

@@ -48,13 +48,18 @@ export function serviceEnv(defaultPort: number) {
     READINESS_DRAIN_MS: envInt(0, 0, 60_000),
     /** Level of the one access-log line per request; `off` writes none. Failed requests (5xx) log at warn or above. */
     ACCESS_LOG_LEVEL: z.enum(ACCESS_LOG_LEVELS).default('info'),
-    /** Share of traces whose requests are access-logged (decided from the trace id, so alike in every service). */
+    /**
+     * `false` drops the per-request RED metric and access log (the requestTelemetry middleware; /metrics still
+     * answers). Only for measuring what they cost (`npm run bench:overhead`): a deployment keeps them.
+     */
+    REQUEST_TELEMETRY: envBool(true),
     /**
      * The longest a request may take here: the budget of a request that arrives without `request-timeout-ms`, and
      * the cap on one that asks for more (the header comes from inside, but no caller gets hours). See the budget
      * chain in the README of instrumented-services.
      */
     REQUEST_TIMEOUT_MS: envInt(10_000, 100, 120_000),
+    /** Share of traces whose requests are access-logged (decided from the trace id, so alike in every service). */
     ACCESS_LOG_SAMPLE_RATIO: z
       .string()
       .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'expected a ratio from 0 to 1')
@@ -81,6 +86,8 @@ export function serviceSettings(env: {
   READINESS_DRAIN_MS: number;
   ACCESS_LOG_LEVEL: AccessLogLevel;
   ACCESS_LOG_SAMPLE_RATIO: number;
+  /** Optional for callers built before it existed; serviceEnv always sets it. */
+  REQUEST_TELEMETRY?: boolean | undefined;
   /** Optional for callers built before it existed; serviceEnv always sets it. */
   REQUEST_TIMEOUT_MS?: number | undefined;
 }) {
@@ -109,6 +116,8 @@ export function serviceSettings(env: {
     demo: env.LOOKOUT_DEMO,
     adminToken: env.ADMIN_TOKEN ?? (env.LOOKOUT_DEMO ? DEMO_ADMIN_TOKEN : undefined),
     accessLog: { level: env.ACCESS_LOG_LEVEL, sampleRatio: env.ACCESS_LOG_SAMPLE_RATIO },
+    /** Whether each request is recorded (RED metric, access log); off only to measure the cost of doing so. */
+    requestTelemetry: env.REQUEST_TELEMETRY ?? true,
     /** A request's budget without a `request-timeout-ms` header, and the most one can ask for. */
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS ?? 10_000,
   };

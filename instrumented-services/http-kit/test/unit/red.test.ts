@@ -10,7 +10,8 @@ import { createServiceApp } from '../../src/app.js';
 import { FaultRegistry, HTTP_FAULTS, httpFaultSpec } from '../../src/faults.js';
 import { HttpProblem } from '../../src/problem.js';
 import { httpServerDuration, metricsHandler, requestTelemetry, routeTemplate, sampledForAccessLog } from '../../src/red.js';
-import { serviceSettings } from '../../src/settings.js';
+import { serviceEnv, serviceSettings } from '../../src/settings.js';
+import { z } from 'zod';
 import type { Server } from 'node:http';
 
 const TRACE_ID = TEST_TRACE_ID;
@@ -226,5 +227,54 @@ describe('access-log sampling', () => {
     const kept = Array.from({ length: 1000 }, (_, i) => sampledForAccessLog(`${'0'.repeat(24)}${(i * 4_294_967).toString(16).padStart(8, '0')}`, 0.25));
     const share = kept.filter(Boolean).length / kept.length;
     assert.ok(share > 0.24 && share < 0.26, `kept ${share}`);
+  });
+});
+
+describe('REQUEST_TELEMETRY', () => {
+  const settings = (value: string | undefined) => {
+    const env = {
+      PORT: 0, HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: 1000, BODY_LIMIT_BYTES: 1024, LOOKOUT_DEMO: false, ADMIN_TOKEN: undefined,
+      READINESS_DRAIN_MS: 0, ACCESS_LOG_LEVEL: 'info' as const, ACCESS_LOG_SAMPLE_RATIO: 1,
+    };
+    const parsed = z.object({ REQUEST_TELEMETRY: serviceEnv(0).REQUEST_TELEMETRY }).parse({ REQUEST_TELEMETRY: value });
+    return serviceSettings({ ...env, ...parsed });
+  };
+
+  /** What one request to a served app leaves behind: RED samples for its route and access-log lines. */
+  async function recorded(value: string | undefined): Promise<{ samples: number; accessLines: number }> {
+    const lines: string[] = [];
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+    const logger = createLogger({ stream });
+    const { app } = createServiceApp({
+      http: settings(value), logger, checks: [], faults: new FaultRegistry(httpFaultSpec, HTTP_FAULTS, logger),
+      mount: (a) => a.get('/switch/:id', (req, res) => { res.json({ id: req.params.id }); }),
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      httpServerDuration.reset();
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/switch/1`);
+      assert.equal(res.status, 200);
+      await res.text();
+      // 'finish' fires after the body is flushed: give the recorder its turn.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const samples = parseMetrics(await registry.metrics()).filter(
+        (s) => s.name === 'http_server_request_duration_seconds_count' && s.labels.http_route === '/switch/:id',
+      );
+      return { samples: samples.length, accessLines: lines.filter((l) => l.includes('/switch/:id')).length };
+    } finally {
+      server.close();
+      httpServerDuration.reset();
+    }
+  }
+
+  it('records each request by default and with true', async () => {
+    assert.deepEqual(await recorded(undefined), { samples: 1, accessLines: 1 });
+    assert.deepEqual(await recorded('true'), { samples: 1, accessLines: 1 });
+  });
+
+  it('false records neither the RED metric nor the access log', async () => {
+    assert.deepEqual(await recorded('false'), { samples: 0, accessLines: 0 });
   });
 });

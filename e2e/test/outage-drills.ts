@@ -26,9 +26,12 @@ const RECOVERY_LIMIT_S = 90;
 const AFTER_RECOVERY_MS = 2000;
 /** Every request gives up after this long (a hung request is a client-visible error). */
 const REQUEST_TIMEOUT_MS = 15_000;
-/** The remote-write exporter's WAL sends what it holds once per truncate_frequency (1 minute by default). */
-const WAL_PERIOD_MS = 60_000;
-/** Time for everything accepted to arrive after the last drill: the remote-write WAL alone may add 75 s. */
+/**
+ * How far back from the first outage a sample may still wait in the collector (its metrics queue batches for up to
+ * 1 s; one scrape interval and a margin cover a scrape in flight).
+ */
+const HELD_BACK_MS = 20_000;
+/** Time for everything accepted to arrive after the last drill (a retried batch waits out its backoff). */
 const VERIFY_LIMIT_MS = 180_000;
 
 type Component = 'postgres' | 'redis' | 'rabbitmq' | 'otel-collector' | 'prometheus' | 'loki' | 'tempo';
@@ -286,18 +289,20 @@ interface SampleCount {
  * The gateway counter's samples over all drills, against the collector's scrape schedule: between two samples of a
  * series, every 15 s step without one is a missing sample. It was never taken if it fell while the collector was
  * dead; otherwise it was scraped and lost. Each missing sample is counted in the drill whose window holds it.
- * Undefined while Prometheus has nothing yet after the last window (the remote-write WAL is still sending).
+ * Undefined while Prometheus has nothing yet after the last window (the collector is still sending).
  */
-async function sampleCounts(s: StackSettings, windows: Window[]): Promise<Map<Component, SampleCount> | undefined> {
+async function sampleCounts(s: StackSettings, windows: Window[], since: number): Promise<Map<Component, SampleCount> | undefined> {
   const first = windows[0];
   const last = windows.at(-1);
   if (first === undefined || last === undefined) return new Map();
-  const series = await gatewaySamples(s, first.from - WAL_PERIOD_MS - 2 * SCRAPE_S * 1000, Date.now());
+  const reachBack = Math.max(first.from - HELD_BACK_MS, since);
+  const series = await gatewaySamples(s, reachBack - 2 * SCRAPE_S * 1000, Date.now());
   if (!series.some((times) => (times.at(-1) ?? 0) * 1000 >= last.to)) return undefined;
   const counts = new Map<Component, SampleCount>(windows.map((w) => [w.component, { expected: 0, found: 0, lost: 0, notScraped: 0, lostAt: [] as string[] }]));
-  // The first window reaches back one WAL export period (the exporter sends once a minute): what the collector
-  // still held for Prometheus when the first outage began.
-  const startOf = (w: Window, i: number) => (i === 0 ? w.from - WAL_PERIOD_MS : w.from);
+  // The first window reaches back to what the collector may still have held for Prometheus when the first outage
+  // began, but not past the drills' first fresh sample: a gap before it belongs to whatever ran before the drills
+  // (the collector-outage test restarts the collector just before).
+  const startOf = (w: Window, i: number) => (i === 0 ? reachBack : w.from);
   const windowAt = (ms: number) => windows.find((w, i) => ms >= startOf(w, i) && ms < (windows[i + 1]?.from ?? last.to));
   for (const times of series) {
     for (const [i, at] of times.entries()) {
@@ -335,7 +340,7 @@ interface Missing {
 }
 
 /** Every marker everywhere, or what is still missing once the time is up. */
-async function verify(s: StackSettings, markers: Marker[], windows: Window[], rows: DrillRow[]): Promise<Missing> {
+async function verify(s: StackSettings, markers: Marker[], windows: Window[], rows: DrillRow[], since: number): Promise<Missing> {
   const missingOrders = new Set(markers.map((m) => m.orderId));
   const missingTraces = new Map(markers.map((m) => [m.traceId, 'not in Tempo']));
   const missingLogs = new Set(markers.map((m) => m.orderId));
@@ -361,7 +366,7 @@ async function verify(s: StackSettings, markers: Marker[], windows: Window[], ro
         else if (spans !== undefined) missingTraces.set(traceId, `only ${[...new Set(spans.map((sp) => `${sp.service}/${sp.kind}`))].sort().join(' ')}`);
       }
       // Once Prometheus holds samples after the last window, a gap is final: a late sample would be out of order.
-      samples ??= await sampleCounts(s, windows);
+      samples ??= await sampleCounts(s, windows, since);
       const done = missingOrders.size + missingTraces.size + missingLogs.size === 0 && samples !== undefined;
       if (done || Date.now() > deadline) break;
       await sleep(3000);
@@ -392,7 +397,7 @@ export interface DrillReport {
 
 /**
  * Runs every drill in turn, verifies once, writes bench-results/drills.json and returns the table. The
- * Prometheus and collector drills come first: their samples travel the remote-write WAL, the slowest path.
+ * Prometheus and collector drills come first: metrics are the slowest path (a scrape every 15 s).
  */
 export async function runOutageDrills(s: StackSettings, log: (line: string) => void = () => undefined): Promise<DrillReport> {
   const started = Date.now();
@@ -400,18 +405,19 @@ export async function runOutageDrills(s: StackSettings, log: (line: string) => v
   const markers: Marker[] = [];
   const rows: DrillRow[] = [];
   const windows: Window[] = [];
-  // The counter must be flowing into Prometheus before the first drill, so that its first window has a baseline.
-  await waitFor('the gateway request counter in Prometheus', async () => {
-    const series = await gatewaySamples(s, Date.now() - 5 * 60_000, Date.now());
-    return series.some((times) => times.length >= 2) ? true : undefined;
-  }, VERIFY_LIMIT_MS, 2000);
+  // The counter must be flowing into Prometheus before the first drill: its first sample taken after the drills
+  // began is the baseline from which samples are counted.
+  const baseline = await waitFor('a fresh sample of the gateway request counter in Prometheus', async () => {
+    const fresh = (await gatewaySamples(s, started - SCRAPE_S * 1000, Date.now())).flat().filter((at) => at * 1000 >= started);
+    return fresh.length > 0 ? Math.min(...fresh) * 1000 : undefined;
+  }, VERIFY_LIMIT_MS, 1000);
   for (const component of order) {
     const { row, window } = await drill(s, component, markers);
     log(`${component}: down ${row.downSeconds} s, ${row.requests} requests ${JSON.stringify(row.statuses)}, recovered after ${row.recoverySeconds ?? '-'} s`);
     rows.push(row);
     windows.push(window);
   }
-  const gone = await verify(s, markers, windows, rows);
+  const gone = await verify(s, markers, windows, rows, baseline);
   const seconds = round((Date.now() - started) / 1000);
   const collectorSendFailed = await collectorMetric(s, /^otelcol_exporter_send_failed_/);
   const missing = markers.flatMap((m) => {

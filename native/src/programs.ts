@@ -211,7 +211,7 @@ export function programs(s: StackSettings, bins: BinaryDirs, node: string): Prog
         OTELCOL_METRICS_PORT: String(p.otelcolMetrics),
         TEMPO_OTLP_GRPC_ENDPOINT: local(p.tempoOtlpGrpc),
         LOKI_OTLP_ENDPOINT: `http://${local(p.loki)}/otlp`,
-        PROMETHEUS_REMOTE_WRITE_URL: `http://${local(p.prometheus)}/api/v1/write`,
+        PROMETHEUS_OTLP_METRICS_URL: `http://${local(p.prometheus)}/api/v1/otlp/v1/metrics`,
         OTELCOL_SERVICE_TARGETS_FILE: data('otelcol', 'service-targets.yml'),
       },
       ready: { kind: 'http', url: `http://${local(p.otelcolHealth)}/` },

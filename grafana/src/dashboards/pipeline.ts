@@ -133,9 +133,9 @@ export function pipelineDashboard() {
       {
         title: 'Batch size',
         unit: 'short',
-        description: 'Are batches full (high load: the size trigger fires) or small (each sent when its 1 s timeout expires)? Median and 99th percentile of items per batch the batch processor sends.',
+        description: 'Are batches full (high load: the size trigger fires) or small (each sent when its 1 s flush timeout expires)? Median and 99th percentile of items per batch each exporter\'s sending queue sends (the collector batches there, not in a batch processor).',
       },
-      ...([0.5, 0.99] as const).map((q) => prom(quantile(q, 'otelcol_processor_batch_batch_send_size', ['processor'], COLLECTOR), `{{processor}} p${q * 100}`)),
+      ...([0.5, 0.99] as const).map((q) => prom(quantile(q, 'otelcol_exporter_queue_batch_send_size', ['exporter'], COLLECTOR), `{{exporter}} p${q * 100}`)),
     ),
   );
 
@@ -196,11 +196,11 @@ export function pipelineDashboard() {
   builder.withPanel(
     timeseries(
       {
-        title: 'Remote-write requests by status',
+        title: 'Metric writes by receiver and status',
         unit: 'reqps',
-        description: 'Does Prometheus accept what the collector and Tempo\'s metrics generator write? Remote-write requests per second by HTTP status: 204 accepted, 400 rejected samples (out of order, invalid), 5xx retried.',
+        description: 'Does Prometheus accept what the collector (OTLP receiver) and Tempo\'s metrics generator (remote write) send? Requests per second by handler and HTTP status: 2xx accepted, 400 rejected samples (out of order, invalid: the whole batch is dropped); the collector retries 502, 503 and 504 but gives up on a 500 (CollectorExportFailing).',
       },
-      prom(`sum by (code) (${rate(`prometheus_http_requests_total{${job('prometheus')}, handler="/api/v1/write"}`)})`, '{{code}}'),
+      prom(`sum by (handler, code) (${rate(`prometheus_http_requests_total{${job('prometheus')}, handler=~"/api/v1/otlp/v1/metrics|/api/v1/write"}`)})`, '{{handler}} {{code}}'),
     ),
   );
   builder.withPanel(

@@ -19,9 +19,10 @@ cache="${LOOKOUT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lookout}"
 export GOFLAGS="${GOFLAGS:--p=2}"
 export CGO_ENABLED=0
 
-# pint and compose are not part of the stack: the tests lint the alert rules with pint and validate
-# docker-compose.yml with the real Compose CLI (`docker-compose config` needs no engine); cached the same way.
-all=(alertmanager prometheus otelcol loki tempo pint compose)
+# pint, compose and helm are not part of the stack: the tests lint the alert rules with pint, validate
+# docker-compose.yml with the real Compose CLI (`docker-compose config` needs no engine) and lint and render the
+# Kubernetes chart with Helm (`helm lint`, `helm template` need no cluster); cached the same way.
+all=(alertmanager prometheus otelcol loki tempo pint compose helm)
 
 bindir() { # component version
   echo "$cache/bin/$1-$2"
@@ -104,6 +105,10 @@ build_compose() {
     "-X github.com/docker/compose/v2/internal.Version=v$2"
 }
 
+build_helm() {
+  build_wrapper "$1" helm helm.sh/helm/v4/cmd/helm helm "-X helm.sh/helm/v4/internal/version.version=v$2"
+}
+
 if [ "${1:-}" = "--print-dir" ]; then
   for c in "${all[@]}"; do
     v_var="$(echo "$c" | tr 'a-z-' 'A-Z_')_VERSION"
@@ -133,6 +138,7 @@ for c in "${components[@]}"; do
     tempo) build_into tempo "$TEMPO_VERSION-$TEMPO_COMMIT" tempo build_tempo ;;
     pint) build_into pint "$PINT_VERSION" pint build_pint ;;
     compose) build_into compose "$COMPOSE_VERSION" docker-compose build_compose ;;
+    helm) build_into helm "$HELM_VERSION" helm build_helm ;;
     *) echo "unknown component: $c (one of: ${all[*]})" >&2; exit 2 ;;
   esac
 done

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { status } from '@lookout/native-stack';
 import { parseMix, runLoad } from '@lookout/loadgen';
 import { runBench, sleep, writeBenchResult } from '@lookout/testkit';
+import { promQuery } from '../test/backends.js';
 import { startStack, stopStack } from '../test/stack.js';
 import { failureDeltas, grew, queueFill, snapshot, type Snapshot } from './capacity/collector.js';
 import { fitLine, round } from './capacity/fit.js';
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
   const stack = await startStack({ loadgenRate: 0 });
   const steps: Step[] = [];
   let idle: ReturnType<typeof rates> & { collectorRssMiB: number };
+  let series: Record<string, number> | undefined;
   try {
     const programs = await status(stack);
     const collectorPid = programPid(programs, 'otel-collector');
@@ -179,10 +181,16 @@ async function main(): Promise<void> {
       );
       if (!step.clean) break;
     }
+    // What a service costs Prometheus: its series (one per label set and histogram bucket), which grow with its
+    // instances and routes, not with the request rate. Counted once every route of the mix has been used.
+    series = Object.fromEntries(
+      (await promQuery(stack, 'count by (job) ({job=~"gateway|catalog|orders|fulfillment"})')).map((r) => [r.metric.job ?? '?', r.value]),
+    );
+    process.stdout.write(`Prometheus series per service instance: ${JSON.stringify(series)}\n`);
   } finally {
     await stopStack(stack);
   }
-  writeBenchResult('capacity.json', 'collector capacity: the highest clean steady gateway rate, native stack', summarise(steps, idle));
+  writeBenchResult('capacity.json', 'collector capacity: the highest clean steady gateway rate, native stack', { ...summarise(steps, idle), seriesPerServiceInstance: series });
 }
 
 function limitedBy(steps: readonly Step[]): string {

@@ -24,7 +24,7 @@ export interface Program {
 }
 
 /** Directories of the built backend binaries, as native/build.sh reports them. */
-export type BinaryDirs = Record<'alertmanager' | 'prometheus' | 'otelcol' | 'loki' | 'tempo' | 'pint' | 'compose', string>;
+export type BinaryDirs = Record<'alertmanager' | 'prometheus' | 'otelcol' | 'loki' | 'tempo' | 'pint' | 'compose' | 'helm', string>;
 
 const local = (port: number) => `127.0.0.1:${port}`;
 

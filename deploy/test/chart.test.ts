@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -47,6 +48,7 @@ const VALUE_FILES = { default: [], small: ['ci/small-values.yaml'], production: 
 type Flavour = keyof typeof VALUE_FILES;
 
 let helm = '';
+let otelcol = '';
 let schemas: KubernetesSchemas;
 /** The prometheus-operator CRD models (an ES module): validate() checks an object against the CRD's schema. */
 let operatorModels: Map<string, new (data: never) => { validate(): void }>;
@@ -66,7 +68,9 @@ const named = (objects: K8sObject[], kind: string, name: string) => objects.find
 
 describe('the Helm chart deploy/helm/lookout', { timeout: 30 * 60 * 1000 }, () => {
   before(async () => {
-    helm = path.join((await ensureBinaries((line) => process.stderr.write(`# ${line}\n`))).helm, 'helm');
+    const bins = await ensureBinaries((line) => process.stderr.write(`# ${line}\n`));
+    helm = path.join(bins.helm, 'helm');
+    otelcol = path.join(bins.otelcol, 'otelcol-lookout');
     schemas = await KubernetesSchemas.load();
     const operator = await import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1');
     operatorModels = new Map<string, new (data: never) => { validate(): void }>([['PrometheusRule', operator.PrometheusRule], ['ServiceMonitor', operator.ServiceMonitor]]);
@@ -259,6 +263,36 @@ describe('the Helm chart deploy/helm/lookout', { timeout: 30 * 60 * 1000 }, () =
     assert.equal(c.image, `otel/opentelemetry-collector-contrib:${readFileSync(path.join(REPO, 'versions.env'), 'utf8').match(/^OTELCOL_VERSION=(.+)$/m)?.[1] ?? '?'}`);
     const svc = named(list, 'Service', `${RELEASE}-lookout-collector`);
     assert.equal(svc?.spec?.internalTrafficPolicy, 'Local');
+  });
+
+  it('gives the collector a configuration its own binary accepts, the scrape targets replaced by pod discovery on its node', async () => {
+    const list = objects();
+    const config = named(list, 'ConfigMap', `${RELEASE}-lookout-collector`);
+    const ds = named(list, 'DaemonSet', `${RELEASE}-lookout-collector`);
+    assert.ok(config?.data !== undefined && ds !== undefined);
+    const c = podSpec(ds).containers[0] as Container & { args: string[] };
+    // The ConfigMap mounted where the args point, the container's environment with the node the pod landed on.
+    const dir = mkdtempSync(path.join(tmpdir(), 'lookout-otelcol-'));
+    try {
+      for (const [file, text] of Object.entries(config.data)) writeFileSync(path.join(dir, file), text);
+      const args = c.args.map((a) => a.replace('/etc/otelcol', dir));
+      const env: Record<string, string> = { PATH: process.env.PATH ?? '', K8S_NODE_NAME: 'node-a' };
+      for (const e of c.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+      env.OTELCOL_STORAGE_DIR = path.join(dir, 'queue');
+      await exec(otelcol, ['validate', ...args], { env });
+      const { stdout } = await exec(otelcol, ['print-config', '--mode=unredacted', '--format=json', ...args], { env, maxBuffer: 16 * 1024 * 1024 });
+      interface Scrape { job_name: string; file_sd_configs?: unknown; kubernetes_sd_configs?: { selectors?: { field?: string }[] }[]; relabel_configs: { regex?: string }[] }
+      const merged = JSON.parse(stdout) as { receivers: { prometheus: { config: { scrape_configs: Scrape[] } } }; exporters: Record<string, { endpoint?: string; metrics_endpoint?: string }> };
+      const jobs = merged.receivers.prometheus.config.scrape_configs;
+      assert.equal(jobs.length, 1, 'the overlay must replace the file targets, not add to them');
+      assert.equal(jobs[0]?.file_sd_configs, undefined);
+      assert.equal(jobs[0]?.kubernetes_sd_configs?.[0]?.selectors?.[0]?.field, 'spec.nodeName=node-a');
+      assert.ok(jobs[0].relabel_configs.some((r) => r.regex === `true;${RELEASE}`), 'pods of other releases are scraped');
+      assert.equal(merged.exporters['otlp_grpc/tempo']?.endpoint, env.TEMPO_OTLP_GRPC_ENDPOINT);
+      assert.equal(merged.exporters['otlp_http/prometheus']?.metrics_endpoint, env.PROMETHEUS_OTLP_METRICS_URL);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('carries the alert and recording rules as PrometheusRule objects equal to the generated rules', () => {

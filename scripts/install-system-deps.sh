@@ -5,7 +5,8 @@ set -euo pipefail
 
 # The exporters give Prometheus the servers' own metrics (the collector's postgresql/redis/rabbitmq receivers are
 # not served by the Go module proxy at the pinned version; RabbitMQ has its own Prometheus plugin).
-packages=(postgresql redis-server rabbitmq-server supervisor gettext-base util-linux prometheus-postgres-exporter prometheus-redis-exporter)
+# The ShellCheck package: the tests lint scripts/compose-smoke.sh with it.
+packages=(postgresql redis-server rabbitmq-server supervisor gettext-base util-linux prometheus-postgres-exporter prometheus-redis-exporter shellcheck)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

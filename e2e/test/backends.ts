@@ -108,13 +108,13 @@ export async function promExemplars(s: StackSettings, query: string, sinceMs: nu
   return body.data.flatMap((series) => series.exemplars.map((e) => ({ series: series.seriesLabels, labels: e.labels })));
 }
 
-/** Sum of the samples of `name` on the collector's own /metrics. */
 /** The collector's own series whose name matches `pattern` and whose value is not zero, as exposed: for messages. */
 export async function collectorSeries(s: StackSettings, pattern: RegExp): Promise<string[]> {
   const res = await fetch(`http://127.0.0.1:${s.ports.otelcolMetrics}/metrics`);
   return (await res.text()).split('\n').filter((line) => !line.startsWith('#') && pattern.test(line.split(/[{ ]/)[0] ?? '') && Number(line.trim().split(/\s+/).at(-1)) !== 0);
 }
 
+/** Sum of the samples whose name matches `pattern` on the collector's own /metrics. */
 export async function collectorMetric(s: StackSettings, pattern: RegExp): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${s.ports.otelcolMetrics}/metrics`);
   let total = 0;

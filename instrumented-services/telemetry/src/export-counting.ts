@@ -89,18 +89,22 @@ const envNumber = (name: string): number | undefined => {
   return raw === undefined || raw.trim() === '' || Number.isNaN(Number(raw)) ? undefined : Number(raw);
 };
 
+/** The batch settings the standard OTEL_BSP_* or OTEL_BLRP_* variables give, leaving out those not set. */
+function batchSettings(prefix: 'OTEL_BSP' | 'OTEL_BLRP') {
+  const sizes = {
+    scheduledDelayMillis: envNumber(`${prefix}_SCHEDULE_DELAY`),
+    exportTimeoutMillis: envNumber(`${prefix}_EXPORT_TIMEOUT`),
+    maxQueueSize: envNumber(`${prefix}_MAX_QUEUE_SIZE`),
+    maxExportBatchSize: envNumber(`${prefix}_MAX_EXPORT_BATCH_SIZE`),
+  };
+  return Object.fromEntries(Object.entries(sizes).filter(([, v]) => v !== undefined)) as Partial<typeof sizes>;
+}
+
 /** A batch processor (sized by the standard OTEL_BLRP_* variables) over the counting OTLP log exporter. */
 export function countingLogProcessor(): BatchLogRecordProcessor {
   const p = protocol('logs');
   const inner = p === 'grpc' ? new GrpcLogExporter() : p === 'http/json' ? new JsonLogExporter() : new ProtoLogExporter();
-  const sizes = {
-    scheduledDelayMillis: envNumber('OTEL_BLRP_SCHEDULE_DELAY'),
-    exportTimeoutMillis: envNumber('OTEL_BLRP_EXPORT_TIMEOUT'),
-    maxQueueSize: envNumber('OTEL_BLRP_MAX_QUEUE_SIZE'),
-    maxExportBatchSize: envNumber('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'),
-  };
-  const set = Object.fromEntries(Object.entries(sizes).filter(([, v]) => v !== undefined)) as Partial<typeof sizes>;
-  return new BatchLogRecordProcessor({ exporter: new CountingLogExporter(inner), ...set });
+  return new BatchLogRecordProcessor({ exporter: new CountingLogExporter(inner), ...batchSettings('OTEL_BLRP') });
 }
 
 /**
@@ -112,16 +116,10 @@ export const DEFAULT_SPAN_SCHEDULE_DELAY_MS = 1000;
 
 /** A batch processor (sized by the standard OTEL_BSP_* variables) over the counting OTLP span exporter. */
 export function countingSpanProcessor(): BatchSpanProcessor {
-  const sizes = {
-    exportTimeoutMillis: envNumber('OTEL_BSP_EXPORT_TIMEOUT'),
-    maxQueueSize: envNumber('OTEL_BSP_MAX_QUEUE_SIZE'),
-    maxExportBatchSize: envNumber('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
-  };
-  const set = Object.fromEntries(Object.entries(sizes).filter(([, v]) => v !== undefined)) as Partial<typeof sizes>;
   return new BatchSpanProcessor({
     exporter: countingSpanExporter(),
-    scheduledDelayMillis: envNumber('OTEL_BSP_SCHEDULE_DELAY') ?? DEFAULT_SPAN_SCHEDULE_DELAY_MS,
-    ...set,
+    scheduledDelayMillis: DEFAULT_SPAN_SCHEDULE_DELAY_MS,
+    ...batchSettings('OTEL_BSP'),
   });
 }
 
